@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Set up the pvt_mm stack on a CPU machine (Python 3.11): torch 2.13.0, mmengine 0.10.7,
+# mmcv 2.1.0 with its compiled ops, mmdet 3.3.0, mmsegmentation 1.2.2 and pvt_mm (editable).
+#
+# mmcv has no wheels on PyPI, so it is built from source (~25 min on 2 cores) unless a wheelhouse
+# holds a matching prebuilt wheel: $PVT_MM_WHEELHOUSE, else ../shared/wheels next to the repo.
+# Environment: PYTHON (interpreter, default python3), PVT_MM_WHEELHOUSE, MAX_JOBS (build jobs).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${PYTHON:-python3}"
+PIP=("$PY" -m pip install --disable-pip-version-check)
+export MAX_JOBS="${MAX_JOBS:-$(nproc)}"
+
+WHEELHOUSE="${PVT_MM_WHEELHOUSE:-$ROOT/../shared/wheels}"
+FIND_LINKS=()
+if [ -d "$WHEELHOUSE" ]; then
+  FIND_LINKS=(--find-links "$WHEELHOUSE")
+  echo "[install] wheelhouse: $WHEELHOUSE"
+else
+  echo "[install] no wheelhouse at $WHEELHOUSE: mmcv will be built from source"
+fi
+
+# 1. What building mmcv needs, and torch itself (the CPU wheel; see README for GPU users).
+"${PIP[@]}" -c "$ROOT/requirements/pinned.txt" -r "$ROOT/requirements/build.txt" torch
+
+# 2. The stack and pvt_mm. No build isolation, so mmcv's setup.py sees the installed torch.
+"${PIP[@]}" --no-build-isolation "${FIND_LINKS[@]}" \
+  -r "$ROOT/requirements/pinned.txt" -e "$ROOT"
+
+# 3. mmcv's compiled ops must load against this torch; a wheel built for another one would not.
+check_ops='import torch; from mmcv.ops import nms, roi_align;
+nms(torch.rand(4, 4) * 10, torch.rand(4), 0.5)'
+if ! "$PY" -c "$check_ops"; then
+  echo "[install] mmcv ops do not load: rebuilding mmcv 2.1.0 from source"
+  "${PIP[@]}" --no-build-isolation --no-binary mmcv --no-cache-dir --force-reinstall --no-deps \
+    mmcv==2.1.0
+  "$PY" -c "$check_ops"
+fi
+"$PY" -c "import pvt_mm, mmcv, mmdet, mmseg, torch; print('[install] ok: torch', torch.__version__,
+'mmcv', mmcv.__version__, 'mmdet', mmdet.__version__, 'mmseg', mmseg.__version__)"
