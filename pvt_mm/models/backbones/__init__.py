@@ -1,0 +1,3 @@
+from .pvt import PVT, PVTv2
+
+__all__ = ['PVT', 'PVTv2']

@@ -1,0 +1,4 @@
+"""Test and benchmark helpers shipped with pvt_mm (like ``mmdet.testing``)."""
+from .official_pvt import OfficialPVT
+
+__all__ = ['OfficialPVT']

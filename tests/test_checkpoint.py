@@ -1,0 +1,129 @@
+"""Official release checkpoints load unchanged and give the official model's features."""
+import re
+
+import pytest
+import torch
+
+from pvt_mm import PVT, PVTv2
+from pvt_mm.models import convert_state_dict, detect_format
+from pvt_mm.testing import OfficialPVT
+
+# Official ImageNet models, millions of parameters (PVT and PVTv2 papers / release).
+OFFICIAL_PARAMS = {
+    (PVT, 'tiny'): 13.23, (PVT, 'small'): 24.49, (PVT, 'medium'): 44.21,
+    (PVT, 'large'): 61.37, (PVTv2, 'b0'): 3.67, (PVTv2, 'b1'): 14.01, (PVTv2, 'b2'): 25.36,
+    (PVTv2, 'b2-li'): 22.55, (PVTv2, 'b3'): 45.24, (PVTv2, 'b4'): 62.56, (PVTv2, 'b5'): 81.96,
+}
+
+
+def official(cls, arch, **kwargs):
+    return OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch], **kwargs)
+
+
+def randomize(module):
+    with torch.no_grad():
+        for p in module.parameters():
+            p.normal_(0, 0.05)
+    return module
+
+
+def classification_only_params(cls, arch):
+    """What the official classifier has beyond a dense backbone: the 1000-class head, and for
+    v1 the cls token, its position-embedding slot and the final norm."""
+    c = cls.arch_settings[arch]['embed_dims'][-1]
+    return c * 1000 + 1000 + (4 * c if cls is PVT else 0)
+
+
+@pytest.mark.parametrize('cls,arch', list(OFFICIAL_PARAMS), ids=lambda x: getattr(x, '__name__', x))
+def test_parameter_counts_equal_official(cls, arch):
+    ours = sum(p.numel() for p in cls(arch=arch).parameters())
+    total = ours + classification_only_params(cls, arch)
+    assert round(total / 1e6, 2) == OFFICIAL_PARAMS[(cls, arch)]
+    # The official-layout reference has exactly the same tensors.
+    assert total == sum(p.numel() for p in official(cls, arch).parameters())
+
+
+@pytest.mark.parametrize('cls,arch', [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')])
+def test_official_checkpoint_round_trip(tmp_path, cls, arch):
+    ref = randomize(official(cls, arch)).eval()
+    path = tmp_path / f'{arch}.pth'
+    torch.save(ref.state_dict(), path)
+    model = cls(arch=arch, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model.init_weights()
+    ours = model.state_dict()
+    # Every official tensor lands at its place in the stage layout.
+    placed = 0
+    for key, value in ref.state_dict().items():
+        if re.match(r'(head\.|norm\.|cls_token)', key):
+            continue
+        m = re.match(r'(patch_embed|pos_embed|block|norm)(\d)\.?(.*)', key)
+        kind, stage, rest = m[1], int(m[2]) - 1, m[3]
+        if kind == 'pos_embed':
+            target = f'stages.{stage}.pos_embed'
+            value = value[:, 1:] if stage == 3 else value
+        elif kind == 'block':
+            target = f'stages.{stage}.blocks.' + rest.replace('mlp.dwconv.dwconv', 'mlp.dwconv')
+        else:
+            target = f'stages.{stage}.{kind}.{rest}'
+        assert torch.equal(ours[target], value), key
+        placed += 1
+    assert placed == len(ours)
+    # Numerically the official dense-prediction model, also at sizes that resize pos_embed.
+    model.eval()
+    for size in [(224, 224), (161, 250)]:
+        x = torch.randn(2, 3, *size)
+        with torch.no_grad():
+            for a, b in zip(model(x), ref.forward_pyramid(x)):
+                assert a.shape == b.shape
+                assert ((a - b).norm() / b.norm()).item() < 1e-5
+
+
+def test_classification_keys_dropped_with_one_log_line(tmp_path, capsys):
+    ref = official(PVT, 'tiny')
+    path = tmp_path / 'pvt_tiny.pth'
+    torch.save({'model': ref.state_dict()}, path)  # the release wraps weights in 'model'
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('pvt_mm_test', log_level='INFO')
+    model = PVT(arch='tiny', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model.init_weights()
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if 'classification-only' in line]
+    assert len(lines) == 1
+    for key in ('cls_token', 'norm.weight', 'head.weight'):
+        assert key in lines[0]
+
+
+def test_mismatched_checkpoint_names_the_keys(tmp_path):
+    sd = official(PVT, 'tiny').state_dict()
+    sd['block1.0.attn.extra.weight'] = torch.zeros(1)
+    del sd['block2.1.mlp.fc2.bias']
+    path = tmp_path / 'bad.pth'
+    torch.save(sd, path)
+    model = PVT(arch='tiny', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(KeyError) as err:
+        model.init_weights()
+    assert 'stages.1.blocks.1.mlp.fc2.bias' in str(err.value)
+    assert 'stages.0.blocks.0.attn.extra.weight' in str(err.value)
+
+
+def test_wrong_arch_checkpoint_is_refused(tmp_path):
+    path = tmp_path / 'b1.pth'
+    torch.save(official(PVTv2, 'b1').state_dict(), path)
+    model = PVTv2(arch='b0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(RuntimeError, match='size mismatch'):
+        model.init_weights()
+
+
+def test_missing_file_is_named(tmp_path):
+    model = PVTv2(arch='b0', init_cfg=dict(type='Pretrained', checkpoint='/nope/pvt_v2_b0.pth'))
+    with pytest.raises(FileNotFoundError, match='/nope/pvt_v2_b0.pth'):
+        model.init_weights()
+
+
+def test_detect_format():
+    assert detect_format(official(PVT, 'tiny').state_dict()) == 'official'
+    assert detect_format(PVT(arch='tiny').state_dict()) == 'pvt_mm'
+    assert detect_format({'conv1.weight': 0}) == 'unknown'
+    sd, fmt, dropped = convert_state_dict(official(PVTv2, 'b0').state_dict())
+    assert fmt == 'official' and dropped == ['head.weight', 'head.bias']
+    assert set(sd) == set(PVTv2(arch='b0').state_dict())
