@@ -6,7 +6,12 @@ mmseg 1.2). Every fix lives here, is applied by ``import pvt_mm``, and has a tes
    hold numpy scalars) then fail to load, which breaks ``--resume`` and ``tools/test.py``. We keep
    ``weights_only=True`` and allow-list exactly the globals those checkpoints contain, so a
    checkpoint still cannot run code.
+2. mmengine 0.10.7 assumes CUDA once a run is distributed: ``init_dist`` calls
+   ``torch.cuda.set_device``, DDP gets ``device_ids=[LOCAL_RANK]``, configs default to the
+   ``nccl`` backend, and SyncBN has no CPU kernel. :func:`prepare_cpu_run` makes a torchrun
+   launch on a CPU-only machine use gloo and plain PyTorch DDP, without changing mmengine.
 """
+import datetime
 import pickle
 
 import numpy as np
@@ -55,6 +60,51 @@ def allow_mmengine_checkpoints():
     """Fix 1: let ``torch.load(weights_only=True)`` read mmengine checkpoints."""
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(checkpoint_safe_globals())
+
+
+def _sync_bn_to_bn(node) -> int:
+    """Replace ``type='SyncBN'`` norm configs by ``'BN'`` in place; return how many."""
+    count = 0
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+            count += 1
+        for value in node.values():
+            count += _sync_bn_to_bn(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            count += _sync_bn_to_bn(value)
+    return count
+
+
+def prepare_cpu_run(cfg) -> None:
+    """Fix 2: run a config on a machine without CUDA, also under ``torchrun`` (gloo + DDP)."""
+    if cfg.get('launcher', 'none') == 'none':
+        return  # mmengine already reverts SyncBN and uses the CPU when not distributed
+    if cfg.launcher != 'pytorch':
+        raise RuntimeError(f'--launcher {cfg.launcher} needs CUDA with mmengine 0.10; on a CPU '
+                           'machine launch with torchrun (tools/dist_train.sh, --launcher '
+                           'pytorch)')
+    import torch.distributed as dist
+    from mmengine.logging import print_log
+    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    if dist_cfg.get('backend', 'nccl') == 'nccl':
+        dist_cfg['backend'] = 'gloo'
+    if not dist.is_initialized():
+        # mmengine then skips its own init_dist (and its torch.cuda.set_device).
+        kwargs = {k: v for k, v in dist_cfg.items() if k != 'backend'}
+        if 'timeout' in kwargs:  # seconds in mmengine configs
+            kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
+        dist.init_process_group(backend=dist_cfg['backend'], **kwargs)
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None  # DDP of a CPU module
+    cfg.model_wrapper_cfg = wrapper
+    if _sync_bn_to_bn(cfg.model):
+        print_log('No CUDA: SyncBN layers are built as BN (per-process batch statistics).',
+                  logger='current', level=30)
 
 
 allow_mmengine_checkpoints()

@@ -1,29 +1,43 @@
-"""Registers pvt_mm's backbones in MMDetection's and MMSegmentation's MODELS registries.
+"""Everything pvt_mm registers, in one place.
 
-Both toolboxes are optional: the backbones go into whichever is installed. The names ``PVT`` and
-``PVTv2`` do not clash with mmdet's own ``PyramidVisionTransformer(V2)``.
+- ``PVT`` and ``PVTv2`` in MMDetection's and MMSegmentation's MODELS registries (whichever is
+  installed; the names do not clash with mmdet's own ``PyramidVisionTransformer(V2)``);
+- ``AlignResize`` in both TRANSFORMS registries, ``RNGStateHook`` in both HOOKS registries;
+- the ``pvt_mm::`` config scope, so ``_base_ = 'pvt_mm::pvt/retinanet_pvt-t_fpn_1x_coco.py'``
+  resolves to the configs shipped in ``pvt_mm/.mim/configs``.
 """
 import importlib
 
+from mmengine.config import utils as config_utils
+
+from .datasets import AlignResize
+from .engine import RNGStateHook
 from .models import PVT, PVTv2
 
-BACKBONES = (PVT, PVTv2)
 TOOLBOXES = ('mmdet', 'mmseg')
+REGISTERED = {
+    'MODELS': (PVT, PVTv2),
+    'TRANSFORMS': (AlignResize, ),
+    'HOOKS': (RNGStateHook, ),
+}
 
 
-def registered_toolboxes():
-    """Register the backbones in every installed toolbox; return the toolboxes' names."""
+def register_all():
+    """Register pvt_mm's modules in every installed toolbox; return the toolboxes' names."""
     found = []
     for toolbox in TOOLBOXES:
         try:
-            registry = importlib.import_module(f'{toolbox}.registry').MODELS
+            registries = importlib.import_module(f'{toolbox}.registry')
         except ImportError:
             continue
-        for cls in BACKBONES:
-            if registry.module_dict.get(cls.__name__) is not cls:
-                registry.register_module(module=cls)
+        for registry_name, classes in REGISTERED.items():
+            registry = getattr(registries, registry_name)
+            for cls in classes:
+                if registry.module_dict.get(cls.__name__) is not cls:
+                    registry.register_module(module=cls)
         found.append(toolbox)
+    config_utils.MODULE2PACKAGE.setdefault('pvt_mm', 'pvt_mm')
     return found
 
 
-TOOLBOXES_FOUND = registered_toolboxes()
+TOOLBOXES_FOUND = register_all()

@@ -1,0 +1,5 @@
+_base_ = './fpn_pvt-t_8xb4-40k_ade20k-512x512.py'
+model = dict(
+    backbone=dict(
+        arch='small',
+        init_cfg=dict(checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_small.pth')))

@@ -1,0 +1,5 @@
+_base_ = './mask-rcnn_pvt-t_fpn_1x_coco.py'
+model = dict(
+    backbone=dict(
+        arch='large',
+        init_cfg=dict(checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_large.pth')))

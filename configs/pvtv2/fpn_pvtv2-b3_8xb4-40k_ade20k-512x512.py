@@ -1,0 +1,5 @@
+_base_ = './fpn_pvtv2-b1_8xb4-40k_ade20k-512x512.py'
+model = dict(
+    backbone=dict(
+        arch='b3',
+        init_cfg=dict(checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b3.pth')))

@@ -1,0 +1,14 @@
+_base_ = [
+    '../_base_/models/mask-rcnn_pvt_fpn.py',
+    '../_base_/datasets/coco_instance.py',
+    '../_base_/schedules/schedule_1x_adamw.py',
+    '../_base_/default_runtime_det.py',
+]
+# Mask R-CNN: AdamW lr 2e-4.
+optim_wrapper = dict(optimizer=dict(lr=0.0002))
+model = dict(
+    backbone=dict(
+        type='PVTv2',
+        arch='b0',
+        init_cfg=dict(checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b0.pth')),
+    neck=dict(in_channels=[32, 64, 160, 256]))

@@ -1,0 +1,12 @@
+_base_ = [
+    '../_base_/models/retinanet_pvt_fpn.py',
+    '../_base_/datasets/coco_detection.py',
+    '../_base_/schedules/schedule_1x_adamw.py',
+    '../_base_/default_runtime_det.py',
+]
+model = dict(
+    backbone=dict(
+        type='PVTv2',
+        arch='b0',
+        init_cfg=dict(checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b0.pth')),
+    neck=dict(in_channels=[32, 64, 160, 256]))

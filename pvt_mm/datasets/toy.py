@@ -1,0 +1,136 @@
+"""A deterministic toy dataset in the real COCO and ADE20K on-disk layouts.
+
+Coloured shapes (squares, circles, triangles) on textured backgrounds. Every scene is written
+twice: as a COCO instance dataset (boxes + polygon masks) and as an ADE20K semantic dataset
+(label 0 = "other", ignored with ``reduce_zero_label``; shape classes 1..3):
+
+    <root>/coco/annotations/instances_{train,val}2017.json
+    <root>/coco/{train,val}2017/*.jpg
+    <root>/ade/ADEChallengeData2016/images/{training,validation}/*.jpg
+    <root>/ade/ADEChallengeData2016/annotations/{training,validation}/*.png
+
+The semantic class names are ADE20K's first three (wall, building, sky) so that mmseg's
+``ADE20KDataset`` maps them with its own label map; the COCO names are the shapes'.
+"""
+import json
+import math
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+
+CLASSES = ('square', 'circle', 'triangle')
+ADE_CLASSES = ('wall', 'building', 'sky')
+# Base hue (BGR) per class; each instance jitters it.
+_COLOURS = np.array([[40, 40, 220], [40, 200, 40], [220, 90, 30]], dtype=np.float32)
+SPLITS = (('train', 'training'), ('val', 'validation'))
+
+
+def _background(rng, h, w):
+    base = rng.uniform(60, 200, size=3)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * math.pi)
+    grad = (np.cos(angle) * xx / w + np.sin(angle) * yy / h)[..., None] * rng.uniform(-60, 60, 3)
+    noise = cv2.GaussianBlur(rng.normal(0, 25, (h, w, 3)).astype(np.float32), (0, 0), 2)
+    stripes = 15 * np.sin(xx / rng.uniform(3, 9) + yy / rng.uniform(3, 9))[..., None]
+    return np.clip(base + grad + noise + stripes, 0, 255)
+
+
+def _polygon(rng, cls, cx, cy, r):
+    if cls == 0:  # square, slightly rotated
+        a = rng.uniform(-0.3, 0.3)
+        angles = [a + math.pi / 4 + k * math.pi / 2 for k in range(4)]
+    elif cls == 1:  # circle
+        angles = [k * 2 * math.pi / 24 for k in range(24)]
+    else:  # triangle
+        a = rng.uniform(-0.3, 0.3) - math.pi / 2
+        angles = [a + k * 2 * math.pi / 3 for k in range(3)]
+    return np.array([[cx + r * math.cos(t), cy + r * math.sin(t)] for t in angles],
+                    dtype=np.float32)
+
+
+def make_scene(rng, h, w, max_objects=3):
+    """One image (uint8 BGR), its instances [(class, polygon)] and its semantic map."""
+    img = _background(rng, h, w)
+    sem = np.zeros((h, w), np.uint8)
+    instances, boxes = [], []
+    for _ in range(int(rng.integers(1, max_objects + 1))):
+        for _try in range(20):
+            r = rng.uniform(0.12, 0.22) * min(h, w)
+            cx, cy = rng.uniform(r, w - r), rng.uniform(r, h - r)
+            box = (cx - r, cy - r, cx + r, cy + r)
+            if all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3]
+                   for b in boxes):
+                break
+        else:
+            continue
+        cls = int(rng.integers(len(CLASSES)))
+        poly = _polygon(rng, cls, cx, cy, r)
+        colour = np.clip(_COLOURS[cls] + rng.normal(0, 20, 3), 0, 255)
+        mask = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
+        img[mask > 0] = colour
+        sem[mask > 0] = cls + 1
+        boxes.append(box)
+        instances.append((cls, poly, mask))
+    return np.clip(img, 0, 255).astype(np.uint8), instances, sem
+
+
+def _write(path, data):
+    """Write atomically, so processes generating the same data concurrently never see a partial
+    file (every process of a distributed run may call :func:`generate_toy_data`)."""
+    tmp = f'{path}.{os.getpid()}.tmp'
+    with open(tmp, 'wb') as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def _write_image(path, img):
+    ok, buf = cv2.imencode(osp.splitext(path)[1], img)
+    assert ok, path
+    _write(path, buf.tobytes())
+
+
+def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
+    """Write the toy COCO and ADE20K datasets under ``root`` (skipped when already there)."""
+    stamp = osp.join(root, 'toy.json')
+    spec = dict(num_train=num_train, num_val=num_val, size=list(size), seed=seed, version=1)
+    if osp.isfile(stamp):
+        with open(stamp) as f:
+            if json.load(f) == spec:
+                return root
+    h, w = size
+    rng = np.random.default_rng(seed)
+    coco_root = osp.join(root, 'coco')
+    ade_root = osp.join(root, 'ade', 'ADEChallengeData2016')
+    os.makedirs(osp.join(coco_root, 'annotations'), exist_ok=True)
+    ann_id = 1
+    for (coco_split, ade_split), count in zip(SPLITS, (num_train, num_val)):
+        for d in (osp.join(coco_root, f'{coco_split}2017'),
+                  osp.join(ade_root, 'images', ade_split),
+                  osp.join(ade_root, 'annotations', ade_split)):
+            os.makedirs(d, exist_ok=True)
+        images, annotations = [], []
+        for i in range(count):
+            img, instances, sem = make_scene(rng, h, w)
+            name = f'{coco_split}_{i:05d}'
+            _write_image(osp.join(coco_root, f'{coco_split}2017', name + '.jpg'), img)
+            _write_image(osp.join(ade_root, 'images', ade_split, name + '.jpg'), img)
+            _write_image(osp.join(ade_root, 'annotations', ade_split, name + '.png'), sem)
+            images.append(dict(id=i + 1, file_name=name + '.jpg', height=h, width=w))
+            for cls, poly, mask in instances:
+                ys, xs = np.nonzero(mask)
+                x0, y0 = float(xs.min()), float(ys.min())
+                annotations.append(dict(
+                    id=ann_id, image_id=i + 1, category_id=cls + 1, iscrowd=0,
+                    bbox=[x0, y0, float(xs.max()) + 1 - x0, float(ys.max()) + 1 - y0],
+                    area=float(mask.sum()),
+                    segmentation=[[round(float(v), 2) for v in poly.reshape(-1)]]))
+                ann_id += 1
+        coco = dict(images=images, annotations=annotations,
+                    categories=[dict(id=k + 1, name=n) for k, n in enumerate(CLASSES)])
+        _write(osp.join(coco_root, 'annotations', f'instances_{coco_split}2017.json'),
+               json.dumps(coco).encode())
+    _write(stamp, json.dumps(spec).encode())
+    return root

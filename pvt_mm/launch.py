@@ -1,0 +1,141 @@
+"""What pvt_mm's tools share: loading a config of either toolbox and starting mmengine's Runner.
+
+The toolbox is chosen by the config's ``default_scope`` (``'mmdet'`` or ``'mmseg'``), so one
+``tools/train.py`` and one ``tools/test.py`` serve detection and segmentation alike.
+"""
+import os
+import os.path as osp
+from typing import Optional, Sequence
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+from . import compat
+
+TOOLBOXES = ('mmdet', 'mmseg')
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None) -> Config:
+    """Parse ``path`` (``pvt_mm::`` and ``mmdet::``/``mmseg::`` bases resolve), apply
+    ``--cfg-options``, set ``work_dir`` (default ``./work_dirs/<config name>``), and write the
+    toy dataset a quickstart config names in ``toy_data`` if it is not there yet."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    toolbox(cfg)
+    if cfg.get('toy_data'):
+        from .datasets import generate_toy_data
+        generate_toy_data(**cfg.toy_data)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    return cfg
+
+
+def toolbox(cfg: Config) -> str:
+    """'mmdet' or 'mmseg', from the config's ``default_scope``."""
+    scope = cfg.get('default_scope')
+    if scope not in TOOLBOXES:
+        raise ValueError(f'config default_scope must be one of {TOOLBOXES}, got {scope!r}')
+    return scope
+
+
+def setup_launcher(cfg: Config, launcher: str) -> None:
+    """Record the launcher; on a machine without CUDA, make a distributed run work on CPU."""
+    cfg.launcher = launcher
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = '0'
+    if not torch.cuda.is_available():
+        compat.prepare_cpu_run(cfg)
+
+
+def set_amp(cfg: Config) -> None:
+    """``--amp``: mixed precision through mmengine's ``AmpOptimWrapper`` (dynamic loss scale)."""
+    if not torch.cuda.is_available():
+        raise SystemExit('--amp: mmengine\'s AmpOptimWrapper needs a CUDA device (fp16 autocast '
+                         'with a loss scaler); this machine has none. Train without --amp on '
+                         'CPU.')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def set_resume(cfg: Config, resume: Optional[str]) -> None:
+    """``--resume``: ``'auto'`` continues from the work dir's latest checkpoint, a path from it."""
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        if '://' not in resume and not osp.isfile(resume):
+            raise FileNotFoundError(f'--resume checkpoint not found: {resume}')
+        cfg.resume, cfg.load_from = True, resume
+
+
+def enable_auto_scale_lr(cfg: Config) -> None:
+    if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
+        raise RuntimeError('--auto-scale-lr: the config has no auto_scale_lr.base_batch_size')
+    cfg.auto_scale_lr.enable = True
+
+
+def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
+                         wait_time: float = 2.) -> None:
+    """Draw test predictions: in a window (``show``) and/or as images under ``show_dir``."""
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        raise RuntimeError('--show/--show-dir need a visualization hook in default_hooks')
+    hook.draw = True
+    if show:
+        hook.show, hook.wait_time = True, wait_time
+    if show_dir:
+        if toolbox(cfg) == 'mmdet':
+            hook.test_out_dir = show_dir
+        else:
+            cfg.visualizer.save_dir = show_dir
+
+
+def enable_tta(cfg: Config) -> None:
+    """Test-time augmentation with the config's ``tta_model`` and ``tta_pipeline``."""
+    missing = [k for k in ('tta_model', 'tta_pipeline') if k not in cfg]
+    if missing:
+        raise RuntimeError(f'--tta: the config defines no {" / ".join(missing)} '
+                           f'({toolbox(cfg)} supports TTA where the config provides them)')
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+
+def build_runner(cfg: Config):
+    """mmengine's Runner (or the config's ``runner_type``)."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def set_output(cfg: Config, out: Optional[str]) -> None:
+    """``--out``: detection results to a pickle; segmentation predictions as PNGs in a dir."""
+    if out is None:
+        return
+    if toolbox(cfg) == 'mmdet':
+        if not out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out for detection must be a .pkl file, got {out}')
+        evaluators = cfg.test_evaluator
+        evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) else [evaluators]
+        cfg.test_evaluator = evaluators + [dict(type='DumpDetResults', out_file_path=out)]
+    else:
+        cfg.test_evaluator.output_dir = out
+
+
+def common_args(parser, names: Sequence[str]) -> None:
+    """The arguments train.py and test.py share (mmdet/mmseg spelling)."""
+    from mmengine.config import DictAction
+    if 'work-dir' in names:
+        parser.add_argument('--work-dir', help='directory for logs and checkpoints')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value (e.g. model.backbone.arch=small)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
