@@ -36,5 +36,4 @@ param_scheduler = [
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.0005))
 default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=4, max_keep_ckpts=2))
-tta_pipeline = None
 randomness = dict(seed=0)

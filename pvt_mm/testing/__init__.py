@@ -1,4 +1,5 @@
 """Test and benchmark helpers shipped with pvt_mm (like ``mmdet.testing``)."""
+from .hooks import DumpRankWeightsHook
 from .official_pvt import OfficialPVT
 
-__all__ = ['OfficialPVT']
+__all__ = ["DumpRankWeightsHook", "OfficialPVT"]

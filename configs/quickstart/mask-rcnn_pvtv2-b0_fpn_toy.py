@@ -1,0 +1,41 @@
+# Quickstart: the COCO Mask R-CNN PVTv2-b0 config, shrunk to the built-in toy dataset (written to
+# data/toy on first use by tools/train.py): 256x192 images, 3 classes, random init, CPU schedule.
+_base_ = '../pvtv2/mask-rcnn_pvtv2-b0_fpn_1x_coco.py'
+toy_data = dict(root='data/toy', num_train=64, num_val=16, size=(192, 256), seed=0)
+data_root = 'data/toy/coco/'
+metainfo = dict(classes=('square', 'circle', 'triangle'))
+img_scale = (256, 192)
+model = dict(
+    backbone=dict(init_cfg=None),
+    roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
+]
+train_dataloader = dict(
+    batch_size=4, num_workers=1,
+    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=4, num_workers=1,
+    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs=24, val_interval=4)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=50),
+    dict(type='MultiStepLR', begin=0, end=24, by_epoch=True, milestones=[18, 22], gamma=0.1)
+]
+optim_wrapper = dict(optimizer=dict(lr=0.0005))
+default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=4, max_keep_ckpts=2))
+randomness = dict(seed=0)

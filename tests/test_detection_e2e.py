@@ -1,0 +1,110 @@
+"""Detection end to end through the real tools and configs, on a COCO-layout toy dataset."""
+import json
+import os.path as osp
+import pickle
+import re
+
+import pytest
+import torch
+
+from tools_helper import SMALL_TOY, config, load_weights, run, tool, TOOLS
+
+RETINANET = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
+MASK_RCNN = config('quickstart/mask-rcnn_pvtv2-b0_fpn_toy.py')
+SHORT = ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=2',
+         'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+         'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+         'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
+         'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=1']
+# A barely trained detector scores below the default thresholds: keep every box so COCO eval runs.
+RETINA_THR = ['model.test_cfg.score_thr=0.0']
+MASK_THR = ['model.test_cfg.rcnn.score_thr=0.0']
+
+
+def test_retinanet_train_then_test(tmp_path):
+    work = tmp_path / 'work'
+    out = tool('train.py', RETINANET, '--work-dir', work, '--cfg-options', *SMALL_TOY, *SHORT,
+               'train_cfg.val_interval=1', *RETINA_THR, cwd=tmp_path)
+    assert re.search(r'Epoch\(train\) +\[1\]\[4/4\]', out) and 'coco/bbox_mAP' in out
+    # The toy COCO dataset was written where the config points, in the real layout.
+    ann = json.loads((tmp_path / 'data/toy/coco/annotations/instances_val2017.json').read_text())
+    assert len(ann['images']) == 4 and {c['name'] for c in ann['categories']} == {
+        'square', 'circle', 'triangle'}
+    ckpt = work / 'epoch_1.pth'
+    assert ckpt.is_file()
+    out = tool('test.py', RETINANET, ckpt, '--work-dir', tmp_path / 'test',
+               '--out', tmp_path / 'res.pkl', '--cfg-options', *SMALL_TOY, *SHORT, *RETINA_THR,
+               cwd=tmp_path)
+    assert 'coco/bbox_mAP_50' in out
+    results = pickle.loads((tmp_path / 'res.pkl').read_bytes())
+    assert len(results) == 4 and 'bboxes' in results[0]['pred_instances']
+
+
+def test_mask_rcnn_train_then_test_bbox_and_segm(tmp_path):
+    work = tmp_path / 'work'
+    tool('train.py', MASK_RCNN, '--work-dir', work, '--cfg-options', *SMALL_TOY, *SHORT,
+         'train_cfg.val_interval=5', cwd=tmp_path)
+    out = tool('test.py', MASK_RCNN, work / 'epoch_1.pth', '--work-dir', tmp_path / 'test',
+               '--cfg-options', *SMALL_TOY, *SHORT, *MASK_THR, cwd=tmp_path)
+    assert 'coco/bbox_mAP' in out and 'coco/segm_mAP' in out
+
+
+def test_resume_continues_exactly(tmp_path):
+    """Stopped after its first checkpoint and resumed == uninterrupted, bit for bit."""
+    common = ['--cfg-options', *SMALL_TOY, *SHORT, 'train_cfg.val_interval=100',
+              'model.backbone.drop_path_rate=0.1']
+    tool('train.py', RETINANET, '--work-dir', tmp_path / 'full', *common,
+         'train_cfg.max_epochs=2', cwd=tmp_path)
+    tool('train.py', RETINANET, '--work-dir', tmp_path / 'part', *common, cwd=tmp_path)
+    assert not (tmp_path / 'part/epoch_2.pth').exists()
+    out = tool('train.py', RETINANET, '--work-dir', tmp_path / 'part', '--resume', *common,
+               'train_cfg.max_epochs=2', cwd=tmp_path)
+    assert 'resumed epoch: 1, iter: 4' in out
+    full = load_weights(tmp_path / 'full/epoch_2.pth')
+    resumed = load_weights(tmp_path / 'part/epoch_2.pth')
+    assert full.keys() == resumed.keys()
+    for k in full:
+        assert torch.equal(full[k], resumed[k]), k
+    assert not torch.equal(full['backbone.stages.0.patch_embed.proj.weight'],
+                           load_weights(tmp_path / 'part/epoch_1.pth')[
+                               'backbone.stages.0.patch_embed.proj.weight'])
+
+
+def test_resume_from_explicit_checkpoint_path(tmp_path):
+    common = ['--cfg-options', *SMALL_TOY, *SHORT, 'train_cfg.val_interval=100']
+    tool('train.py', RETINANET, '--work-dir', tmp_path / 'a', *common, cwd=tmp_path)
+    out = tool('train.py', RETINANET, '--work-dir', tmp_path / 'b', '--resume',
+               tmp_path / 'a/epoch_1.pth', *common, 'train_cfg.max_epochs=2', cwd=tmp_path)
+    assert 'resumed epoch: 1' in out and (tmp_path / 'b/epoch_2.pth').is_file()
+
+
+def test_dist_train_two_cpu_processes(tmp_path):
+    """torchrun, 2 processes, gloo: DDP keeps both ranks' weights identical, and they train."""
+    dump = tmp_path / 'ranks'
+    # A downstream config inheriting ours by path, adding a hook that dumps each rank's weights.
+    cfg = tmp_path / 'dist_cfg.py'
+    cfg.write_text(f"""_base_ = '{RETINANET}'
+custom_imports = dict(imports=['pvt_mm', 'pvt_mm.testing'], allow_failed_imports=False)
+custom_hooks = [dict(type='RNGStateHook'), dict(type='DumpRankWeightsHook', out_dir='{dump}')]
+""")
+    out = run(['bash', osp.join(TOOLS, 'dist_train.sh'), cfg, '2', '--work-dir',
+               tmp_path / 'work', '--cfg-options', *SMALL_TOY, *SHORT,
+               'train_cfg.val_interval=100', 'train_dataloader.batch_size=1'],
+              cwd=tmp_path, env={'PORT': '29517'})
+    assert 'Distributed training: True' in out
+    before = [torch.load(dump / f'before_rank{r}.pth')['params'] for r in (0, 1)]
+    after = [torch.load(dump / f'after_rank{r}.pth')['params'] for r in (0, 1)]
+    changed = 0
+    for k in after[0]:
+        assert torch.equal(before[0][k], before[1][k]), k
+        assert torch.equal(after[0][k], after[1][k]), k
+        changed += not torch.equal(after[0][k], before[0][k])
+    assert changed > len(after[0]) // 2
+
+
+def test_amp_reports_clearly_without_cuda(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip('this machine has CUDA: --amp builds the AmpOptimWrapper')
+    with pytest.raises(AssertionError, match='AmpOptimWrapper needs a CUDA device'):
+        tool('train.py', RETINANET, '--amp', '--work-dir', tmp_path / 'w', '--cfg-options',
+             *SMALL_TOY, *SHORT, cwd=tmp_path)
