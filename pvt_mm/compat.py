@@ -10,8 +10,14 @@ mmseg 1.2). Every fix lives here, is applied by ``import pvt_mm``, and has a tes
    ``torch.cuda.set_device``, DDP gets ``device_ids=[LOCAL_RANK]``, configs default to the
    ``nccl`` backend, and SyncBN has no CPU kernel. :func:`prepare_cpu_run` makes a torchrun
    launch on a CPU-only machine use gloo and plain PyTorch DDP, without changing mmengine.
+3. mmengine's ``get_installed_path`` assumes a package lives in its distribution's location;
+   a PEP 660 editable install (``pip install -e .`` with setuptools >= 64) puts it elsewhere,
+   so ``pvt_mm::`` (or ``mmdet::`` from an editable mmdet) config bases are not found. Where
+   that path does not exist we take the imported module's own directory.
 """
 import datetime
+import importlib.util
+import os.path as osp
 import pickle
 
 import numpy as np
@@ -107,4 +113,26 @@ def prepare_cpu_run(cfg) -> None:
                   logger='current', level=30)
 
 
+def _locate_package(get_installed_path):
+
+    def located(package: str) -> str:
+        path = get_installed_path(package)
+        if not osp.isdir(path):
+            spec = importlib.util.find_spec(osp.basename(path))
+            if spec is not None and spec.origin is not None:
+                return osp.dirname(spec.origin)
+        return path
+
+    located.pvt_mm_fixed = True
+    return located
+
+
+def locate_editable_packages():
+    """Fix 3: resolve ``package::`` config bases of editable installs."""
+    from mmengine.config import config as config_module
+    if not getattr(config_module.get_installed_path, 'pvt_mm_fixed', False):
+        config_module.get_installed_path = _locate_package(config_module.get_installed_path)
+
+
 allow_mmengine_checkpoints()
+locate_editable_packages()

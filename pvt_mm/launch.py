@@ -23,6 +23,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
+    _drop_scope(cfg._cfg_dict, 'pvt_mm')
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     toolbox(cfg)
@@ -34,6 +35,22 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def _drop_scope(node, scope: str) -> None:
+    """Remove ``_scope_=scope`` that mmengine puts on dicts inherited through ``scope::``.
+
+    pvt_mm has no registries of its own (its modules live in mmdet's and mmseg's), so the
+    inherited parts of a ``pvt_mm::`` config must build in the config's ``default_scope``.
+    """
+    if isinstance(node, dict):
+        if node.get('_scope_') == scope:
+            del node['_scope_']
+        for value in node.values():
+            _drop_scope(value, scope)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _drop_scope(value, scope)
 
 
 def toolbox(cfg: Config) -> str:
@@ -68,9 +85,14 @@ def set_resume(cfg: Config, resume: Optional[str]) -> None:
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:
-        if '://' not in resume and not osp.isfile(resume):
-            raise FileNotFoundError(f'--resume checkpoint not found: {resume}')
-        cfg.resume, cfg.load_from = True, resume
+        cfg.resume, cfg.load_from = True, check_checkpoint(resume)
+
+
+def check_checkpoint(path: str) -> str:
+    """Fail early, naming the file, when a local checkpoint does not exist."""
+    if '://' not in path and not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    return path
 
 
 def enable_auto_scale_lr(cfg: Config) -> None:

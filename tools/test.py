@@ -27,7 +27,7 @@ def main():
     args = parse_args()
     cfg = launch.load_config(args.config, args.cfg_options, args.work_dir)
     launch.setup_launcher(cfg, args.launcher)
-    cfg.load_from = args.checkpoint
+    cfg.load_from = launch.check_checkpoint(args.checkpoint)
     if args.show or args.show_dir:
         launch.enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
     if args.tta:
