@@ -45,87 +45,94 @@ def detect_format(keys) -> str:
     return 'unknown'
 
 
-def _from_official(sd: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    out = OrderedDict()
+def _from_official(sd):
     for k, v in sd.items():
-        k = re.sub(r'^patch_embed(\d)\.', lambda m: f'stages.{int(m[1]) - 1}.patch_embed.', k)
-        k = re.sub(r'^pos_embed(\d)$', lambda m: f'stages.{int(m[1]) - 1}.pos_embed', k)
-        k = re.sub(r'^block(\d)\.', lambda m: f'stages.{int(m[1]) - 1}.blocks.', k)
-        k = re.sub(r'^norm(\d)\.', lambda m: f'stages.{int(m[1]) - 1}.norm.', k)
-        out[k.replace('.mlp.dwconv.dwconv.', '.mlp.dwconv.')] = v
-    return out
+        new = re.sub(r'^patch_embed(\d)\.', lambda m: f'stages.{int(m[1]) - 1}.patch_embed.', k)
+        new = re.sub(r'^pos_embed(\d)$', lambda m: f'stages.{int(m[1]) - 1}.pos_embed', new)
+        new = re.sub(r'^block(\d)\.', lambda m: f'stages.{int(m[1]) - 1}.blocks.', new)
+        new = re.sub(r'^norm(\d)\.', lambda m: f'stages.{int(m[1]) - 1}.norm.', new)
+        yield new.replace('.mlp.dwconv.dwconv.', '.mlp.dwconv.'), k, v
 
 
-def _from_timm(sd: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    out = OrderedDict()
+def _from_timm(sd):
     for k, v in sd.items():
-        k = re.sub(r'^patch_embed\.', 'stages.0.patch_embed.', k)
-        out[re.sub(r'^stages\.(\d+)\.downsample\.', r'stages.\1.patch_embed.', k)] = v
-    return out
+        new = re.sub(r'^patch_embed\.', 'stages.0.patch_embed.', k)
+        yield re.sub(r'^stages\.(\d+)\.downsample\.', r'stages.\1.patch_embed.', new), k, v
 
 
-def _from_mmdet(sd: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+def _from_mmdet(sd):
     # v1 puts the position embedding first in ``layers.i.1``, shifting the blocks by one; v2's
     # FFN has a depth-wise conv at index 1, shifting fc2 from 3 to 4.
     has_pos = any(k.endswith('.pos_embed') for k in sd)
     conv_ffn = any(re.search(r'\.ffn\.layers\.1\.weight$', k) for k in sd)
     ffn = {'0': 'fc1', '1': 'dwconv', '4': 'fc2'} if conv_ffn else {'0': 'fc1', '3': 'fc2'}
-    out = OrderedDict()
     for k, v in sd.items():
         m = re.match(r'^layers\.(\d+)\.(\d+)\.(.*)$', k)
         if m is None:
-            out[k] = v
+            yield k, k, v
             continue
         s, part, rest = m[1], m[2], m[3]
         if part == '0':
-            out[f'stages.{s}.patch_embed.' + rest.replace('projection.', 'proj.')] = v
+            yield f'stages.{s}.patch_embed.' + rest.replace('projection.', 'proj.'), k, v
         elif part == '2':
-            out[f'stages.{s}.norm.{rest}'] = v
+            yield f'stages.{s}.norm.{rest}', k, v
         elif rest == '0.pos_embed' and has_pos:
-            out[f'stages.{s}.pos_embed'] = v
+            yield f'stages.{s}.pos_embed', k, v
         else:
             j, name = rest.split('.', 1)
             block = f'stages.{s}.blocks.{int(j) - has_pos}.'
             if name.startswith('attn.attn.in_proj_'):
                 kind = name.rsplit('_', 1)[1]
                 dim = v.shape[0] // 3
-                out[block + f'attn.q.{kind}'] = v[:dim]
-                out[block + f'attn.kv.{kind}'] = v[dim:]
+                yield block + f'attn.q.{kind}', k, v[:dim]
+                yield block + f'attn.kv.{kind}', k, v[dim:]
             elif name.startswith('attn.attn.out_proj.'):
-                out[block + name.replace('attn.attn.out_proj.', 'attn.proj.')] = v
+                yield block + name.replace('attn.attn.out_proj.', 'attn.proj.'), k, v
             elif name.startswith('ffn.layers.'):
                 idx, param = name[len('ffn.layers.'):].split('.', 1)
                 layer = ffn.get(idx, f'layers.{idx}')
                 if layer in ('fc1', 'fc2') and param == 'weight':
                     v = v.flatten(1)
-                out[block + f'mlp.{layer}.{param}'] = v
+                yield block + f'mlp.{layer}.{param}', k, v
             else:
-                out[block + name] = v
-    return out
+                yield block + name, k, v
 
 
-_CONVERTERS = {'official': _from_official, 'timm': _from_timm, 'mmdet': _from_mmdet}
+def _identity(sd):
+    for k, v in sd.items():
+        yield k, k, v
 
 
-def convert_state_dict(sd: Dict[str, torch.Tensor],
-                       model=None) -> Tuple[Dict[str, torch.Tensor], str, List[str]]:
+_CONVERTERS = {'official': _from_official, 'timm': _from_timm, 'mmdet': _from_mmdet,
+               'pvt_mm': _identity}
+
+
+def convert_state_dict(sd: Dict[str, torch.Tensor], model=None, mapping: Optional[list] = None
+                       ) -> Tuple[Dict[str, torch.Tensor], str, List[str]]:
     """Convert a backbone state dict of any known layout to pvt_mm's.
 
-    Returns the converted dict, the detected format and the dropped classification-only keys.
-    With ``model`` given, position embeddings are fitted to its grids (the release checkpoints'
-    extra cls-token slot is removed; other grids are resized bilinearly).
+    Returns the converted dict, the detected format and the dropped classification-only keys;
+    ``mapping``, if given, receives ``(old_key, new_key)`` pairs. With ``model`` given, position
+    embeddings are fitted to its grids (the release checkpoints' extra cls-token slot is
+    removed; other grids are resized bilinearly).
     """
     fmt = detect_format(sd)
+    if fmt == 'unknown':
+        raise KeyError(f'no known PVT checkpoint layout (pvt_mm, official, mmdet, timm) fits '
+                       f'the keys {sorted(sd)[:8]}{" ..." if len(sd) > 8 else ""}')
     dropped = [k for k in sd if fmt != 'pvt_mm' and CLASSIFICATION_ONLY.match(k)]
-    sd = OrderedDict((k, v) for k, v in sd.items() if k not in dropped)
-    if fmt in _CONVERTERS:
-        sd = _CONVERTERS[fmt](sd)
+    kept = OrderedDict((k, v) for k, v in sd.items() if k not in dropped)
+    out = OrderedDict()
+    for new, old, v in _CONVERTERS[fmt](kept):
+        out[new] = v
+        if mapping is not None:
+            mapping.append((old, new))
     if model is not None:
         for i, stage in enumerate(model.stages):
             key = f'stages.{i}.pos_embed'
-            if stage.pos_grid is not None and key in sd:
-                sd[key] = fit_pos_embed(sd[key], stage.pos_grid, key)
-    return sd, fmt, dropped
+            if stage.pos_grid is not None and key in out:
+                out[key] = fit_pos_embed(out[key], stage.pos_grid, key)
+    return out, fmt, dropped
 
 
 def fit_pos_embed(pos: torch.Tensor, grid: Tuple[int, int], name: str) -> torch.Tensor:
@@ -198,3 +205,21 @@ def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
             f'missing keys: {result.missing_keys}\nunexpected keys: {result.unexpected_keys}')
     print_log(f'{type(model).__name__}: loaded pretrained weights from {filename}',
               logger='current')
+
+
+def convert_checkpoint(state_dict: Dict[str, torch.Tensor], model=None,
+                       mapping: Optional[list] = None):
+    """Convert a whole-model (backbone under ``backbone.``) or backbone-only state dict.
+
+    Keys outside the backbone (neck, heads: the same in mmdet 2.x/3.x and mmseg 0.x/1.x) are
+    kept. Returns ``(state_dict, format, dropped_keys)``; see :func:`convert_state_dict`.
+    """
+    prefix = 'backbone.' if any(k.startswith('backbone.') for k in state_dict) else ''
+    backbone = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    pairs = []
+    converted, fmt, dropped = convert_state_dict(backbone, model, pairs)
+    out = OrderedDict((k, v) for k, v in state_dict.items() if not k.startswith(prefix))
+    out.update((prefix + k, v) for k, v in converted.items())
+    if mapping is not None:
+        mapping.extend((prefix + old, prefix + new) for old, new in pairs)
+    return out, fmt, [prefix + k for k in dropped]

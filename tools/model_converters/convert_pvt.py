@@ -1,0 +1,90 @@
+"""Convert a PVT checkpoint of any known layout to a plain pvt_mm checkpoint.
+
+Layouts: the official PVT release (ImageNet) and its mmdet 2.x / mmseg 0.x detection and
+segmentation checkpoints, mmdet 3.x's built-in PVT, timm's ``pvt_v2_*``. Whole detector /
+segmentor checkpoints keep their neck and heads; backbone-only files stay backbone-only.
+
+    python tools/model_converters/convert_pvt.py SRC DST [--arch pvtv2-b2] [--show-mapping]
+
+With ``--arch`` (``pvt-tiny`` ... ``pvt-large``, ``pvtv2-b0`` ... ``pvtv2-b5``, ``pvtv2-b2-li``)
+the converted backbone must load into that architecture exactly, or the tool refuses, naming the
+keys. Loading never needs this tool (the backbones convert on load); it makes files for other
+code and shows what maps where.
+"""
+import argparse
+import sys
+
+import torch
+
+import pvt_mm  # noqa: F401  (compat: weights_only loading of mmengine checkpoints)
+from pvt_mm import PVT, PVTv2
+from pvt_mm.models import convert_checkpoint
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('src', help='checkpoint to convert')
+    parser.add_argument('dst', help='where to write the pvt_mm checkpoint')
+    parser.add_argument('--arch', help='check against this arch, e.g. pvt-small or pvtv2-b2-li')
+    parser.add_argument('--show-mapping', action='store_true', help='print every key mapping')
+    return parser.parse_args()
+
+
+def build_backbone(arch):
+    family, _, name = arch.partition('-')
+    cls = {'pvt': PVT, 'pvtv2': PVTv2}.get(family)
+    if cls is None or name not in cls.arch_settings:
+        known = [f'pvt-{a}' for a in PVT.arch_settings] + [f'pvtv2-{a}' for a in
+                                                            PVTv2.arch_settings]
+        raise SystemExit(f'unknown --arch {arch!r}; choose one of {known}')
+    return cls(arch=name)
+
+
+def main():
+    args = parse_args()
+    ckpt = torch.load(args.src, map_location='cpu')
+    state_dict = ckpt
+    for wrapper in ('state_dict', 'model'):
+        if isinstance(state_dict, dict) and wrapper in state_dict:
+            state_dict = state_dict[wrapper]
+    backbone = build_backbone(args.arch) if args.arch else None
+    mapping = []
+    try:
+        converted, fmt, dropped = convert_checkpoint(state_dict, backbone, mapping)
+    except KeyError as err:
+        raise SystemExit(f'{args.src}: {err.args[0]}')
+    renamed = [(old, new) for old, new in mapping if old != new]
+    print(f'{args.src}: {fmt!r} layout; {len(mapping)} backbone tensors, {len(renamed)} renamed, '
+          f'{len(dropped)} classification-only dropped')
+    for old, new in (mapping if args.show_mapping else renamed[:10]):
+        print(f'  {old} -> {new}')
+    if not args.show_mapping and len(renamed) > 10:
+        print(f'  ... ({len(renamed) - 10} more; --show-mapping lists all)')
+    if dropped:
+        print('dropped: ' + ', '.join(dropped))
+    if backbone is not None:
+        prefix = 'backbone.' if any(k.startswith('backbone.') for k in converted) else ''
+        sub = {k[len(prefix):]: v for k, v in converted.items() if k.startswith(prefix)}
+        expected = backbone.state_dict()
+        missing = sorted(set(expected) - set(sub))
+        unexpected = sorted(set(sub) - set(expected))
+        shapes = [f'{k}: {tuple(sub[k].shape)} vs {tuple(v.shape)}' for k, v in expected.items()
+                  if k in sub and sub[k].shape != v.shape]
+        if missing or unexpected or shapes:
+            lines = [f'{args.src} does not fit --arch {args.arch}:']
+            for title, keys in (('missing', missing), ('unexpected', unexpected),
+                                ('shape mismatch (checkpoint vs arch)', shapes)):
+                if keys:
+                    lines.append(f'  {title}: ' + ', '.join(keys[:20]) +
+                                 (f' ... ({len(keys)} in all)' if len(keys) > 20 else ''))
+            raise SystemExit('\n'.join(lines))
+        print(f'fits {args.arch}: every backbone tensor matches')
+    out = dict(state_dict=converted)
+    if isinstance(ckpt, dict) and isinstance(ckpt.get('meta'), dict):
+        out['meta'] = ckpt['meta']
+    torch.save(out, args.dst)
+    print(f'saved {args.dst}')
+
+
+if __name__ == '__main__':
+    sys.exit(main())
