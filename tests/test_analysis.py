@@ -1,0 +1,64 @@
+"""FLOPs counted with the attention matmuls reproduce the papers (within 5%)."""
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from pvt_mm import PVT, PVTv2
+from pvt_mm.analysis import ImageNetClassifier, count_flops
+from pvt_mm.models.backbones.pvt import SRAttention
+from pvt_mm.testing.official_pvt import Attention
+from tools_helper import CONFIGS, TOOLS
+
+GET_FLOPS = osp.join(TOOLS, 'analysis_tools', 'get_flops.py')
+
+
+@pytest.mark.parametrize('cls,arch,paper', [
+    (PVT, 'tiny', 1.9), (PVT, 'medium', 6.7), (PVTv2, 'b0', 0.6), (PVTv2, 'b2', 4.0),
+    (PVTv2, 'b2-li', 3.9), (PVTv2, 'b4', 10.1)])
+def test_imagenet_gflops(cls, arch, paper):
+    model = ImageNetClassifier(cls(arch=arch, out_indices=(3, ))).eval()
+    with torch.no_grad():
+        gflops = count_flops(model, (torch.randn(1, 3, 224, 224), )) / 1e9
+    assert gflops == pytest.approx(paper, rel=0.05)
+
+
+def test_attention_counted_once_as_the_official_formula():
+    """Fused SDPA counts 2*N*M*C, exactly what explicit q@k^T and attn@v count."""
+    dim, heads, sr, hw = 64, 2, 4, (16, 24)
+    fused = SRAttention(dim, heads, sr).eval()
+    explicit = Attention(dim, heads, sr_ratio=sr).eval()
+    x = torch.randn(1, hw[0] * hw[1], dim)
+
+    class WithGrid(torch.nn.Module):
+
+        def __init__(self, attn, fused):
+            super().__init__()
+            self.attn, self.fused = attn, fused
+
+        def forward(self, x):
+            return self.attn(x, hw) if self.fused else self.attn(x, *hw)
+
+    n, m = hw[0] * hw[1], (hw[0] // sr) * (hw[1] // sr)
+    with torch.no_grad():
+        f_fused = count_flops(WithGrid(fused, True), (x, ))
+        f_explicit = count_flops(WithGrid(explicit, False), (x, ))
+    assert f_fused == f_explicit
+    without_attention = n * dim * dim * 2 + m * dim * dim * 2 + m * dim * sr * sr * dim
+    sr_norm = 5 * m * dim  # fvcore counts 5 FLOPs per element of an affine LayerNorm
+    assert f_fused - without_attention - sr_norm == 2 * n * m * dim
+
+
+@pytest.mark.parametrize('name,paper', [
+    ('pvt/fpn_pvt-t_8xb4-40k_ade20k-512x512.py', 33.2),
+    ('pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py', 25.0),
+    ('pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py', 41.0),
+])
+def test_get_flops_tool_semantic_fpn(name, paper):
+    out = subprocess.run([sys.executable, GET_FLOPS, osp.join(CONFIGS, name)],
+                         capture_output=True, text=True, check=True).stdout
+    gflops = float(out.split('flops: ')[1].split()[0])
+    assert 'input shape: 512x512' in out
+    assert gflops == pytest.approx(paper, rel=0.05)

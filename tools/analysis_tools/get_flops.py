@@ -1,0 +1,67 @@
+"""Parameters and FLOPs of a pvt_mm model, counting the attention matmuls (see pvt_mm.analysis).
+
+    python tools/analysis_tools/get_flops.py CONFIG [--shape H W]   # a detector / segmentor
+    python tools/analysis_tools/get_flops.py --arch pvtv2-b2        # ImageNet classifier, 224x224
+
+FLOPs are multiply-accumulates, as in the PVT papers and mmdet/mmseg's get_flops. Defaults:
+224x224 for ``--arch``, 512x512 for segmentation configs, 1280x800 for detection configs.
+"""
+import argparse
+
+import torch
+from mmengine.config import DictAction
+
+import pvt_mm  # noqa: F401
+from pvt_mm import PVT, PVTv2, launch
+from pvt_mm.analysis import DenseForward, ImageNetClassifier, count_flops, count_params
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Parameters and FLOPs of a PVT model')
+    parser.add_argument('config', nargs='?', help='detection or segmentation config')
+    parser.add_argument('--arch', help='ImageNet classifier of a backbone: pvt-tiny ... '
+                        'pvt-large, pvtv2-b0 ... pvtv2-b5, pvtv2-b2-li')
+    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'), help='input size')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
+    args = parser.parse_args()
+    if (args.config is None) == (args.arch is None):
+        parser.error('give a CONFIG or --arch (one of them)')
+    return args
+
+
+def build(args):
+    if args.arch:
+        family, _, name = args.arch.partition('-')
+        cls = {'pvt': PVT, 'pvtv2': PVTv2}.get(family)
+        if cls is None or name not in cls.arch_settings:
+            raise SystemExit(f'unknown --arch {args.arch!r}')
+        return ImageNetClassifier(cls(arch=name, out_indices=(3, ))), (224, 224), args.arch
+    from mmengine.registry import init_default_scope
+    cfg = launch.load_config(args.config, args.cfg_options)
+    cfg.model.backbone.init_cfg = None
+    scope = launch.toolbox(cfg)
+    init_default_scope(scope)
+    if scope == 'mmdet':
+        import mmdet.models  # noqa: F401
+        from mmdet.registry import MODELS
+        shape = (800, 1280)
+    else:
+        import mmseg.models  # noqa: F401
+        from mmseg.registry import MODELS
+        shape = (512, 512)
+    return DenseForward(MODELS.build(cfg.model)), shape, args.config
+
+
+def main():
+    args = parse_args()
+    model, shape, name = build(args)
+    shape = tuple(args.shape) if args.shape else shape
+    model.eval()
+    with torch.no_grad():
+        flops = count_flops(model, (torch.randn(1, 3, *shape), ))
+    print(f'{name}\ninput shape: {shape[0]}x{shape[1]}\n'
+          f'params: {count_params(model) / 1e6:.2f} M\nflops: {flops / 1e9:.2f} GFLOPs')
+
+
+if __name__ == '__main__':
+    main()
