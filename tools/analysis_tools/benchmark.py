@@ -1,0 +1,283 @@
+"""Speed and memory of pvt_mm models, and a side-by-side of PVT implementations.
+
+Whole model of a config (inference images/s; training step time and peak extra memory):
+
+    python tools/analysis_tools/benchmark.py CONFIG [--device cpu|cuda] [--shape H W]
+
+Backbone training step (forward + backward), same arch and input, one process per measurement:
+pvt_mm (fused attention) vs mmdet 3.x's built-in ``PyramidVisionTransformer(V2)`` vs a reference
+written the way the official code is (explicit softmax(QK^T)V, ``nn.Linear`` q/kv, 4-D reshapes;
+``pvt_mm.testing.OfficialPVT``), and pvt_mm with ``with_cp=True``:
+
+    python tools/analysis_tools/benchmark.py --compare [--archs pvt-small pvtv2-b2] \
+        [--shapes 512x512 800x1333] [--device cpu|cuda] [--amp]
+
+Times: all implementations are built in one process and their steps interleaved, so they
+share the machine's state; the median over ``--steps`` rounds after one warm-up. Peak extra
+memory is what one step allocates beyond the model and its input, measured in a fresh process
+per implementation: on CUDA ``torch.cuda.max_memory_allocated``, on CPU the growth of the
+process's peak resident set.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+IMPLS = ('pvt_mm', 'mmdet', 'reference', 'pvt_mm+cp')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='PVT speed and memory benchmark')
+    parser.add_argument('config', nargs='?', help='benchmark this config\'s whole model')
+    parser.add_argument('--compare', action='store_true', help='compare PVT implementations')
+    parser.add_argument('--archs', nargs='+', default=['pvt-small', 'pvtv2-b2'])
+    parser.add_argument('--shapes', nargs='+', default=['512x512', '800x1333'])
+    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'))
+    parser.add_argument('--device', choices=['cpu', 'cuda'],
+                        default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--amp', action='store_true', help='autocast (fp16 on CUDA, bf16 on CPU)')
+    parser.add_argument('--steps', type=int, default=3, help='timed steps after one warm-up')
+    parser.add_argument('--impls', nargs='+', default=list(IMPLS), choices=IMPLS)
+    parser.add_argument('--one', help=argparse.SUPPRESS)  # internal: a single measurement
+    return parser.parse_args()
+
+
+def build_backbone(impl, arch):
+    """The same architecture in each implementation (mmdet has no linear-SRA variant)."""
+    from pvt_mm import PVT, PVTv2
+    family, _, name = arch.partition('-')
+    cls = {'pvt': PVT, 'pvtv2': PVTv2}[family]
+    spec = cls.arch_settings[name]
+    if impl.startswith('pvt_mm'):
+        return cls(arch=name, drop_path_rate=0., with_cp=impl.endswith('+cp'))
+    if impl == 'reference':
+        from pvt_mm.testing import OfficialPVT
+
+        class Reference(OfficialPVT):
+            forward = OfficialPVT.forward_pyramid
+
+        return Reference(1 if cls is PVT else 2, **spec)
+    import mmdet.models  # noqa: F401
+    from mmdet.registry import MODELS
+    if spec['linear_sra']:
+        raise SystemExit(f'mmdet has no linear-SRA PVT ({arch})')
+    return MODELS.build(dict(
+        type='PyramidVisionTransformer' + ('V2' if cls is PVTv2 else ''),
+        embed_dims=spec['embed_dims'][0], num_layers=spec['depths'],
+        mlp_ratios=spec['mlp_ratios'], drop_path_rate=0.))
+
+
+def _rss_bytes():
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+
+def _sync(device):
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def make_step(model, x, device, amp):
+    """One training step of a backbone: forward, a scalar loss over all outputs, backward."""
+    dtype = torch.float16 if device == 'cuda' else torch.bfloat16
+
+    def step():
+        with torch.autocast(device, dtype=dtype, enabled=amp):
+            outs = model(x)
+            loss = sum(o.float().mean() for o in outs)
+        loss.backward()
+        model.zero_grad(set_to_none=True)
+
+    return step
+
+
+def peak_extra_memory(step, device):
+    """Bytes one call of ``step`` needs beyond what is allocated before it."""
+    if device == 'cuda':
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        step()
+        return max(torch.cuda.max_memory_allocated() - base, 0)
+    base = _rss_bytes()
+    step()
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base, 0)
+
+
+def time_step(step, device):
+    if device == 'cuda':
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        step()
+        end.record()
+        torch.cuda.synchronize()
+        return start.elapsed_time(end) / 1000
+    t = time.perf_counter()
+    step()
+    return time.perf_counter() - t
+
+
+def run_one(spec):
+    """Internal: ``memory|impl|arch|HxW|device|amp`` or ``time|impl,impl|arch|HxW|device|amp|N``."""
+    mode, impls, arch, shape, device, amp, *steps = spec.split('|')
+    h, w = map(int, shape.split('x'))
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, h, w, device=device)
+    stepper = {impl: make_step(build_backbone(impl, arch).to(device).train(), x, device,
+                               amp == '1') for impl in impls.split(',')}
+    if mode == 'memory':
+        (step, ) = stepper.values()
+        print(json.dumps(dict(peak=peak_extra_memory(step, device))))
+        return
+    for step in stepper.values():
+        step()  # warm-up
+    times = {impl: [] for impl in stepper}
+    for _ in range(int(steps[0])):
+        for impl, step in stepper.items():
+            times[impl].append(time_step(step, device))
+    print(json.dumps({impl: statistics.median(t) for impl, t in times.items()}))
+
+
+def _subprocess(spec):
+    proc = subprocess.run([sys.executable, __file__, '--one', spec], capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONWARNINGS='ignore'))
+    if proc.returncode:
+        raise RuntimeError(proc.stderr.strip()[-400:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def compare(args):
+    rows = []
+    amp = str(int(args.amp))
+    print(f'{len(args.archs) * len(args.shapes)} settings x {len(args.impls)} implementations on '
+          f'{args.device} ({torch.get_num_threads()} threads), amp={"on" if args.amp else "off"}, '
+          f'median of {args.steps} interleaved steps', flush=True)
+    for arch in args.archs:
+        for shape in args.shapes:
+            impls = list(args.impls)
+            res = {impl: {} for impl in impls}
+            for impl in list(impls):
+                try:
+                    res[impl]['peak'] = _subprocess(
+                        '|'.join(['memory', impl, arch, shape, args.device, amp]))['peak']
+                except RuntimeError as err:
+                    print(f'  {arch} {shape} {impl}: {err}', flush=True)
+                    impls.remove(impl)
+                    del res[impl]
+                    continue
+                print(f'  {arch:10s} {shape:9s} {impl:10s} peak extra memory '
+                      f'{res[impl]["peak"] / 2**20:7.0f} MiB', flush=True)
+            times = _subprocess('|'.join(['time', ','.join(impls), arch, shape, args.device,
+                                          amp, str(args.steps)]))
+            for impl, seconds in times.items():
+                res[impl]['seconds'] = seconds
+                print(f'  {arch:10s} {shape:9s} {impl:10s} step {seconds:7.3f} s', flush=True)
+            rows.append((arch, shape, res))
+    print('\nratios (speed-up = their step time / pvt_mm\'s; memory = pvt_mm\'s / theirs):')
+    print(f'{"arch":10s} {"input":9s} {"vs mmdet":>20s} {"vs reference":>20s} '
+          f'{"with_cp: mem, time":>20s}')
+    for arch, shape, res in rows:
+        ours = res.get('pvt_mm')
+        cells = []
+        for other in ('mmdet', 'reference'):
+            theirs = res.get(other)
+            cells.append(f'{theirs["seconds"] / ours["seconds"]:5.2f}x, '
+                         f'{ours["peak"] / theirs["peak"]:4.2f}x mem' if ours and theirs else
+                         'n/a')
+        cp = res.get('pvt_mm+cp')
+        cells.append(f'{cp["peak"] / ours["peak"]:4.2f}x, {cp["seconds"] / ours["seconds"]:4.2f}x'
+                     if ours and cp else 'n/a')
+        print(f'{arch:10s} {shape:9s} {cells[0]:>20s} {cells[1]:>20s} {cells[2]:>20s}')
+
+
+def benchmark_config(args):
+    from mmengine.registry import init_default_scope
+
+    import pvt_mm  # noqa: F401
+    from pvt_mm import launch
+    cfg = launch.load_config(args.config)
+    cfg.model.backbone.init_cfg = None
+    scope = launch.toolbox(cfg)
+    init_default_scope(scope)
+    if scope == 'mmdet':
+        import mmdet.models  # noqa: F401
+        from mmdet.registry import MODELS
+        from mmdet.structures import DetDataSample
+        from mmengine.structures import InstanceData
+        shape = tuple(args.shape or (800, 1333))
+    else:
+        import mmseg.models  # noqa: F401
+        from mmengine.structures import PixelData
+        from mmseg.registry import MODELS
+        from mmseg.structures import SegDataSample
+        shape = tuple(args.shape or (512, 512))
+    model = MODELS.build(cfg.model).to(args.device)
+    h, w = shape
+    x = torch.randn(1, 3, h, w, device=args.device)
+    meta = dict(img_shape=shape, pad_shape=shape, ori_shape=shape, scale_factor=(1., 1.),
+                batch_input_shape=shape)
+    if scope == 'mmdet':
+        sample = DetDataSample(metainfo=meta)
+        sample.gt_instances = InstanceData(
+            bboxes=torch.tensor([[10., 20., 200., 240.]], device=args.device),
+            labels=torch.tensor([0], device=args.device))
+        if 'roi_head' in cfg.model and cfg.model.roi_head.get('mask_head'):
+            from mmdet.structures.mask import BitmapMasks
+            import numpy as np
+            mask = np.zeros((1, h, w), np.uint8)
+            mask[:, 20:240, 10:200] = 1
+            sample.gt_instances.masks = BitmapMasks(mask, h, w)
+    else:
+        sample = SegDataSample(metainfo=meta)
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(0, 150, (1, h, w), device=args.device))
+    print(f'{args.config}: {shape[0]}x{shape[1]}, {args.device}', flush=True)
+    model.eval()
+    with torch.no_grad():
+        model(x, [sample], mode='predict')
+        times = []
+        for _ in range(args.steps):
+            _sync(args.device)
+            t = time.perf_counter()
+            model(x, [sample], mode='predict')
+            _sync(args.device)
+            times.append(time.perf_counter() - t)
+    print(f'inference: {1 / statistics.median(times):.2f} images/s', flush=True)
+    model.train()
+
+    class Loss(torch.nn.Module):
+
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, x):
+            losses = self.m(x, [sample], mode='loss')
+            return [sum(v if isinstance(v, torch.Tensor) else sum(v) for k, v in losses.items()
+                        if 'loss' in k).reshape(1)]
+
+    step = make_step(Loss(model), x, args.device, args.amp)
+    peak = peak_extra_memory(step, args.device)
+    seconds = statistics.median(time_step(step, args.device) for _ in range(args.steps))
+    print(f'training step: {seconds:.3f} s, peak extra memory {peak / 2**20:.0f} MiB '
+          '(first step, whole model)')
+
+
+def main():
+    args = parse_args()
+    if args.one:
+        return run_one(args.one)
+    if args.compare:
+        return compare(args)
+    if not args.config:
+        raise SystemExit('give a CONFIG, or --compare')
+    return benchmark_config(args)
+
+
+if __name__ == '__main__':
+    main()
