@@ -1,0 +1,61 @@
+"""Draw a detector's boxes/masks or a segmentor's class map on one image.
+
+    python tools/demo.py IMAGE CONFIG CHECKPOINT --out OUT.png [--score-thr 0.3] [--device cpu]
+
+Uses mmdet's ``DetLocalVisualizer`` or mmseg's ``SegLocalVisualizer`` (the config's
+``visualizer``), with the class names stored in the checkpoint.
+"""
+import argparse
+import os.path as osp
+
+import mmcv
+import torch
+from mmengine.config import DictAction
+
+import pvt_mm  # noqa: F401
+from pvt_mm import launch
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Draw PVT predictions on an image')
+    parser.add_argument('image', help='image file')
+    parser.add_argument('config', help='detection or segmentation config')
+    parser.add_argument('checkpoint', help='checkpoint file (any known PVT layout)')
+    parser.add_argument('--out', required=True, help='where to write the drawn image')
+    parser.add_argument('--score-thr', type=float, default=0.3, help='detection: min score')
+    parser.add_argument('--opacity', type=float, default=0.5, help='segmentation: map opacity')
+    parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    if not osp.isfile(args.image):
+        raise SystemExit(f'image not found: {args.image}')
+    cfg = launch.load_config(args.config, args.cfg_options)
+    checkpoint = launch.check_checkpoint(args.checkpoint)
+    image = mmcv.imread(args.image, channel_order='rgb')
+    if launch.toolbox(cfg) == 'mmdet':
+        from mmdet.apis import inference_detector, init_detector
+        from mmdet.registry import VISUALIZERS
+        model = init_detector(cfg, checkpoint, device=args.device)
+        result = inference_detector(model, args.image)
+        draw = dict(pred_score_thr=args.score_thr)
+    else:
+        from mmseg.apis import inference_model, init_model
+        from mmseg.registry import VISUALIZERS
+        model = init_model(cfg, checkpoint, device=args.device)
+        result = inference_model(model, args.image)
+        draw = dict(with_labels=True)
+        cfg.visualizer.alpha = args.opacity
+    cfg.visualizer.pop('save_dir', None)
+    visualizer = VISUALIZERS.build(cfg.visualizer)
+    visualizer.dataset_meta = model.dataset_meta
+    visualizer.add_datasample('demo', image, data_sample=result, draw_gt=False, show=False,
+                              out_file=args.out, **draw)
+    print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()
