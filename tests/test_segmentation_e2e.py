@@ -25,7 +25,7 @@ def test_semantic_fpn_train_then_test_miou(tmp_path):
     assert re.search(r'Iter\(train\) +\[4/4\]', out) and 'mIoU' in out
     ade = tmp_path / 'data/toy/ade/ADEChallengeData2016'
     label = np.array(Image.open(sorted((ade / 'annotations/validation').glob('*.png'))[0]))
-    assert label.dtype == np.uint8 and set(np.unique(label)) <= {0, 1, 2, 3} and 0 in label
+    assert label.dtype == np.uint8 and set(np.unique(label)) <= {1, 2, 3, 4} and 1 in label
     assert (work / 'iter_4.pth').is_file()
     out = tool('test.py', FPN, work / 'iter_4.pth', '--work-dir', tmp_path / 'test', '--out',
                tmp_path / 'pred', '--cfg-options', *SMALL_TOY, *SHORT, cwd=tmp_path)

