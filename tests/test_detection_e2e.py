@@ -38,6 +38,13 @@ def test_retinanet_train_then_test(tmp_path):
     assert 'coco/bbox_mAP_50' in out
     results = pickle.loads((tmp_path / 'res.pkl').read_bytes())
     assert len(results) == 4 and 'bboxes' in results[0]['pred_instances']
+    # Flip test-time augmentation, and drawn predictions.
+    out = tool('test.py', RETINANET, ckpt, '--work-dir', tmp_path / 'tta', '--tta',
+               '--cfg-options', *SMALL_TOY, *SHORT, *RETINA_THR, cwd=tmp_path)
+    assert 'coco/bbox_mAP_50' in out
+    tool('test.py', RETINANET, ckpt, '--work-dir', tmp_path / 'vis', '--show-dir', 'drawn',
+         '--cfg-options', *SMALL_TOY, *SHORT, *RETINA_THR, cwd=tmp_path)
+    assert len(list((tmp_path / 'vis').glob('*/drawn/*.jpg'))) == 4
 
 
 def test_mask_rcnn_train_then_test_bbox_and_segm(tmp_path):

@@ -47,3 +47,15 @@ param_scheduler = [
 optim_wrapper = dict(optimizer=dict(lr=0.0005))
 default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=4, max_keep_ckpts=2))
 randomness = dict(seed=0)
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[[dict(type='Resize', scale=img_scale, keep_ratio=True)],
+                    [dict(type='RandomFlip', prob=1.),
+                     dict(type='RandomFlip', prob=0.)],
+                    [dict(type='LoadAnnotations', with_bbox=True)],
+                    [dict(type='PackDetInputs',
+                          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                                     'scale_factor', 'flip', 'flip_direction'))]])
+]
