@@ -5,7 +5,7 @@ The toolbox is chosen by the config's ``default_scope`` (``'mmdet'`` or ``'mmseg
 """
 import os
 import os.path as osp
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
 from mmengine.config import Config, ConfigDict
@@ -150,11 +150,10 @@ def set_output(cfg: Config, out: Optional[str]) -> None:
         cfg.test_evaluator.output_dir = out
 
 
-def common_args(parser, names: Sequence[str]) -> None:
+def common_args(parser) -> None:
     """The arguments train.py and test.py share (mmdet/mmseg spelling)."""
     from mmengine.config import DictAction
-    if 'work-dir' in names:
-        parser.add_argument('--work-dir', help='directory for logs and checkpoints')
+    parser.add_argument('--work-dir', help='directory for logs and checkpoints')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, key=value (e.g. model.backbone.arch=small)')

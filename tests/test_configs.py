@@ -5,9 +5,8 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 
-from tools_helper import CONFIGS, tool
+from tools_helper import CONFIGS, build_model
 
 # Millions of parameters of the built models (PVT / PVTv2 papers), checked within 1%.
 PAPER_PARAMS = {
@@ -41,17 +40,6 @@ def test_every_config_file_is_covered():
     assert shipped == {name for _, _, name in _configs()}
 
 
-def _build(cfg):
-    init_default_scope(cfg.default_scope)
-    if cfg.default_scope == 'mmdet':
-        import mmdet.models  # noqa: F401
-        from mmdet.registry import MODELS
-    else:
-        import mmseg.models  # noqa: F401
-        from mmseg.registry import MODELS
-    return MODELS.build(cfg.model)
-
-
 @pytest.mark.parametrize('fam,size,name', _configs(), ids=[c[2] for c in _configs()])
 def test_config_builds_with_paper_params(fam, size, name):
     cfg = Config.fromfile(osp.join(CONFIGS, name))
@@ -62,7 +50,7 @@ def test_config_builds_with_paper_params(fam, size, name):
     ckpt = (f'pvt_{ARCH[size]}.pth' if v1 else f'pvt_v2_{size.replace("-", "_")}.pth')
     assert backbone.init_cfg == dict(type='Pretrained', checkpoint=URL + ckpt)
     assert 'pvt_mm' in cfg.custom_imports.imports
-    model = _build(cfg)
+    model = build_model(cfg)
     params = sum(p.numel() for p in model.parameters()) / 1e6
     assert params == pytest.approx(PAPER_PARAMS[fam][size], rel=0.01)
 
@@ -138,7 +126,7 @@ def test_inherit_by_path_and_by_scope(tmp_path):
     # Loaded as our tools load it, a pvt_mm:: config builds in its toolbox's scope.
     from pvt_mm.launch import load_config
     for path, cls in [(by_scope, 'RetinaNet'), (seg, 'EncoderDecoder')]:
-        assert type(_build(load_config(str(path)))).__name__ == cls
+        assert type(build_model(load_config(str(path)))).__name__ == cls
 
 
 def test_tools_run_from_another_directory_with_scope_config(tmp_path):

@@ -1,13 +1,12 @@
 """Detection end to end through the real tools and configs, on a COCO-layout toy dataset."""
 import json
-import os.path as osp
 import pickle
 import re
 
 import pytest
 import torch
 
-from tools_helper import SMALL_TOY, config, load_weights, run, tool, TOOLS
+from tools_helper import SMALL_TOY, config, dist_train_with_rank_dumps, load_weights, tool
 
 RETINANET = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
 MASK_RCNN = config('quickstart/mask-rcnn_pvtv2-b0_fpn_toy.py')
@@ -87,17 +86,10 @@ def test_resume_from_explicit_checkpoint_path(tmp_path):
 
 def test_dist_train_two_cpu_processes(tmp_path):
     """torchrun, 2 processes, gloo: DDP keeps both ranks' weights identical, and they train."""
-    dump = tmp_path / 'ranks'
     # A downstream config inheriting ours by path, adding a hook that dumps each rank's weights.
-    cfg = tmp_path / 'dist_cfg.py'
-    cfg.write_text(f"""_base_ = '{RETINANET}'
-custom_imports = dict(imports=['pvt_mm', 'pvt_mm.testing'], allow_failed_imports=False)
-custom_hooks = [dict(type='RNGStateHook'), dict(type='DumpRankWeightsHook', out_dir='{dump}')]
-""")
-    out = run(['bash', osp.join(TOOLS, 'dist_train.sh'), cfg, '2', '--work-dir',
-               tmp_path / 'work', '--cfg-options', *SMALL_TOY, *SHORT,
-               'train_cfg.val_interval=100', 'train_dataloader.batch_size=1'],
-              cwd=tmp_path, env={'PORT': '29517'})
+    out, dump = dist_train_with_rank_dumps(RETINANET, tmp_path, 29517, *SMALL_TOY, *SHORT,
+                                           'train_cfg.val_interval=100',
+                                           'train_dataloader.batch_size=1')
     assert 'Distributed training: True' in out
     before = [torch.load(dump / f'before_rank{r}.pth')['params'] for r in (0, 1)]
     after = [torch.load(dump / f'after_rank{r}.pth')['params'] for r in (0, 1)]

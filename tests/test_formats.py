@@ -10,38 +10,26 @@ import sys
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from pvt_mm import PVT, PVTv2
 from pvt_mm.launch import load_config
 from pvt_mm.testing import OfficialPVT
-from tools_helper import CONFIGS, SMALL_TOY, TOOLS, config, tool
+from tools_helper import CONFIGS, SMALL_TOY, TOOLS, build_model, config, tool
 
 CONVERTER = osp.join(TOOLS, 'model_converters', 'convert_pvt.py')
 
 
-def build(cfg, scope='mmdet'):
-    init_default_scope(scope)
-    if scope == 'mmdet':
-        import mmdet.models  # noqa: F401
-        from mmdet.registry import MODELS
-    else:
-        import mmseg.models  # noqa: F401
-        from mmseg.registry import MODELS
-    return MODELS.build(cfg.model)
-
-
-def ours(rel, scope='mmdet'):
-    return build(load_config(osp.join(CONFIGS, rel), {'model.backbone.init_cfg': None}),
-                 scope).eval()
+def ours(rel):
+    return build_model(load_config(osp.join(CONFIGS, rel),
+                                   {'model.backbone.init_cfg': None})).eval()
 
 
 def mmdet_builtin(tmp_path, name):
     """mmdet's own PVT RetinaNet (its shipped config), random weights, saved as a checkpoint."""
     cfg = tmp_path / 'theirs.py'
     cfg.write_text(f"_base_ = 'mmdet::pvt/{name}'\nmodel = dict(backbone=dict(init_cfg=None))\n")
-    model = build(Config.fromfile(str(cfg)))
+    model = build_model(Config.fromfile(str(cfg)))
     model.init_weights()
     path = tmp_path / 'mmdet_builtin.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {'mmdet_version': '3.3.0'}}, path)
@@ -120,10 +108,10 @@ def test_official_detection_layout(tmp_path, rel, cls, arch):
 
 def test_official_segmentation_layout(tmp_path):
     rel = 'pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py'
-    source = ours(rel, 'mmseg')
+    source = ours(rel)
     path = tmp_path / 'official_seg.pth'
     official = _official_layout_checkpoint(source, PVTv2, 'b2-li', path)
-    model = ours(rel, 'mmseg')
+    model = ours(rel)
     load_checkpoint(model, str(path), strict=True)
     reference = copy.deepcopy(model)
     reference.backbone = _Reference(official)
@@ -190,7 +178,7 @@ def test_tools_test_with_mmdet_builtin_checkpoint_same_predictions(tmp_path):
 model = dict(backbone=dict(_delete_=True, type='PyramidVisionTransformerV2', embed_dims=32,
                            num_layers=[2, 2, 2, 2]))
 """)
-    model = build(load_config(str(theirs_cfg)))
+    model = build_model(load_config(str(theirs_cfg)))
     model.init_weights()
     ckpt = tmp_path / 'theirs.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)

@@ -1,13 +1,12 @@
 """Segmentation end to end through the same tools and the real configs, on an ADE20K-layout toy
 dataset."""
-import os.path as osp
 import re
 
 import numpy as np
 import torch
 from PIL import Image
 
-from tools_helper import SMALL_TOY, TOOLS, config, load_weights, run, tool
+from tools_helper import SMALL_TOY, config, dist_train_with_rank_dumps, load_weights, tool
 
 FPN = config('quickstart/fpn_pvtv2-b0_toy-192x192.py')
 SHORT = ['max_iters=4', 'train_cfg.max_iters=4', 'param_scheduler.0.end=4',
@@ -51,15 +50,8 @@ def test_resume_continues_exactly(tmp_path):
 
 
 def test_dist_train_two_cpu_processes(tmp_path):
-    dump = tmp_path / 'ranks'
-    cfg = tmp_path / 'dist_cfg.py'
-    cfg.write_text(f"""_base_ = '{FPN}'
-custom_imports = dict(imports=['pvt_mm', 'pvt_mm.testing'], allow_failed_imports=False)
-custom_hooks = [dict(type='RNGStateHook'), dict(type='DumpRankWeightsHook', out_dir='{dump}')]
-""")
-    out = run(['bash', osp.join(TOOLS, 'dist_train.sh'), cfg, '2', '--work-dir',
-               tmp_path / 'work', '--cfg-options', *SMALL_TOY, *SHORT,
-               'train_dataloader.batch_size=1'], cwd=tmp_path, env={'PORT': '29518'})
+    out, dump = dist_train_with_rank_dumps(FPN, tmp_path, 29518, *SMALL_TOY, *SHORT,
+                                           'train_dataloader.batch_size=1')
     assert 'Distributed training: True' in out
     assert 'SyncBN layers are built as BN' in out
     after = [torch.load(dump / f'after_rank{r}.pth') for r in (0, 1)]

@@ -32,6 +32,31 @@ def config(rel):
     return osp.join(CONFIGS, rel)
 
 
+def build_model(cfg):
+    """Build ``cfg.model`` in its toolbox (the config's default_scope)."""
+    import importlib
+
+    from mmengine.registry import init_default_scope
+    init_default_scope(cfg.default_scope)
+    importlib.import_module(f'{cfg.default_scope}.models')
+    return importlib.import_module(f'{cfg.default_scope}.registry').MODELS.build(cfg.model)
+
+
 def load_weights(path):
     ckpt = torch.load(path, map_location='cpu')
     return ckpt.get('state_dict', ckpt)
+
+
+def dist_train_with_rank_dumps(cfg, tmp_path, port, *cfg_options):
+    """``tools/dist_train.sh`` with 2 processes on a config inheriting ``cfg`` by path that adds a
+    hook dumping each rank's weights; returns (output, dump directory)."""
+    dump = tmp_path / 'ranks'
+    child = tmp_path / 'dist_cfg.py'
+    child.write_text(f"""_base_ = '{cfg}'
+custom_imports = dict(imports=['pvt_mm', 'pvt_mm.testing'], allow_failed_imports=False)
+custom_hooks = [dict(type='RNGStateHook'), dict(type='DumpRankWeightsHook', out_dir='{dump}')]
+""")
+    out = run(['bash', osp.join(TOOLS, 'dist_train.sh'), child, '2', '--work-dir',
+               tmp_path / 'work', '--cfg-options', *cfg_options], cwd=tmp_path,
+              env={'PORT': str(port)})
+    return out, dump

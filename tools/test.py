@@ -19,7 +19,7 @@ def parse_args():
     parser.add_argument('--show-dir', help='save drawn predictions to this directory')
     parser.add_argument('--wait-time', type=float, default=2, help='seconds per shown image')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
-    launch.common_args(parser, ['work-dir'])
+    launch.common_args(parser)
     return parser.parse_args()
 
 

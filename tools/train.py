@@ -18,7 +18,7 @@ def parse_args():
     parser.add_argument('--resume', nargs='?', const='auto', default=None,
                         help='resume from CKPT, or without a value from the latest checkpoint '
                         'in the work dir')
-    launch.common_args(parser, ['work-dir'])
+    launch.common_args(parser)
     return parser.parse_args()
 
 

@@ -13,14 +13,13 @@ Submodule names inside a stage follow the official code (``attn.q``, ``attn.kv``
 ``attn.norm``, ``mlp.fc1`` ...), so checkpoint conversion only renames the stage prefix.
 """
 import math
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn.bricks import DropPath
-from mmengine.logging import MMLogger
 from mmengine.model import BaseModule, ModuleList
 from mmengine.model.weight_init import constant_init, normal_init, trunc_normal_init
 
