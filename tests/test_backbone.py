@@ -173,3 +173,25 @@ def test_bad_arguments_name_the_problem(kwargs, match):
 def test_wrong_input_channels():
     with pytest.raises(ValueError, match='3 channels, got shape'):
         PVTv2(arch='b0')(torch.randn(1, 1, 64, 64))
+
+
+@pytest.mark.parametrize('hidden,present', [('mmseg', 'mmdet'), ('mmdet', 'mmseg')])
+def test_registers_in_whichever_toolbox_is_installed(hidden, present):
+    """With one toolbox not importable, ``import pvt_mm`` registers in the other one only."""
+    import subprocess
+    import sys
+    code = f'''
+import sys
+class Hide:
+    def find_spec(self, name, path=None, target=None):
+        if name == {hidden!r} or name.startswith({hidden!r} + '.'):
+            raise ModuleNotFoundError('hidden for this test: ' + name)
+sys.meta_path.insert(0, Hide())
+import pvt_mm
+from {present}.registry import MODELS
+assert pvt_mm.TOOLBOXES_FOUND == [{present!r}], pvt_mm.TOOLBOXES_FOUND
+assert MODELS.get('PVTv2') is pvt_mm.PVTv2
+print('ok')
+'''
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith('ok'), proc.stderr[-2000:]
