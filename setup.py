@@ -29,7 +29,11 @@ setup(
     license='Apache License 2.0',
     python_requires='>=3.8',
     packages=find_packages(include=['pvt_mm', 'pvt_mm.*']),
-    include_package_data=True,
+    # The configs travel with the package (pvt_mm/.mim links to the repository's configs/), so
+    # `_base_ = 'pvt_mm::pvt/...'` works from a regular install too.
+    package_data={
+        'pvt_mm': ['.mim/model-index.yml', '.mim/configs/*/*.py', '.mim/configs/*/*/*.py']
+    },
     install_requires=read_requirements('runtime.txt'),
     extras_require={
         'all': read_requirements('optional.txt'),
