@@ -176,6 +176,14 @@ def adapt_state_dict(model, state_dict: dict, prefix: str = '') -> None:
         print_log(msg, logger='current')
 
 
+def unwrap_state_dict(ckpt: dict) -> dict:
+    """The weights of a loaded checkpoint file (under ``state_dict`` or ``model``, or the file)."""
+    for wrapper in ('state_dict', 'model'):
+        if isinstance(ckpt, dict) and wrapper in ckpt:
+            ckpt = ckpt[wrapper]
+    return ckpt
+
+
 def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
     """Load a checkpoint file of any known layout into a PVT backbone, strictly.
 
@@ -185,11 +193,7 @@ def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
     if '://' not in filename and not osp.isfile(filename):
         raise FileNotFoundError(f'{type(model).__name__}: pretrained checkpoint not found: '
                                 f'{filename}')
-    ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
-    state_dict = ckpt
-    for wrapper in ('state_dict', 'model'):
-        if isinstance(state_dict, dict) and wrapper in state_dict:
-            state_dict = state_dict[wrapper]
+    state_dict = unwrap_state_dict(CheckpointLoader.load_checkpoint(filename, map_location='cpu'))
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
         state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}

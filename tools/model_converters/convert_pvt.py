@@ -18,7 +18,7 @@ import torch
 
 import pvt_mm  # noqa: F401  (compat: weights_only loading of mmengine checkpoints)
 from pvt_mm import PVT, PVTv2
-from pvt_mm.models import convert_checkpoint
+from pvt_mm.models.checkpoint import convert_checkpoint, unwrap_state_dict
 
 
 def parse_args():
@@ -43,10 +43,7 @@ def build_backbone(arch):
 def main():
     args = parse_args()
     ckpt = torch.load(args.src, map_location='cpu')
-    state_dict = ckpt
-    for wrapper in ('state_dict', 'model'):
-        if isinstance(state_dict, dict) and wrapper in state_dict:
-            state_dict = state_dict[wrapper]
+    state_dict = unwrap_state_dict(ckpt)
     backbone = build_backbone(args.arch) if args.arch else None
     mapping = []
     try:
