@@ -24,6 +24,7 @@ from mmengine.model import BaseModule, ModuleList
 from mmengine.model.weight_init import constant_init, normal_init, trunc_normal_init
 
 from ..checkpoint import adapt_state_dict, load_pretrained
+from .ops import Linear, ffn
 
 # Architecture presets: every field may be overridden by a keyword of the same name.
 _V1 = dict(
@@ -94,9 +95,9 @@ class SRAttention(nn.Module):
         super().__init__()
         self.num_heads = num_heads
         self.attn_drop = attn_drop
-        self.q = nn.Linear(dim, dim, bias=qkv_bias)
-        self.kv = nn.Linear(dim, dim * 2, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim)
+        self.q = Linear(dim, dim, bias=qkv_bias)
+        self.kv = Linear(dim, dim * 2, bias=qkv_bias)
+        self.proj = Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
         self.linear = linear
         self.reduce = linear or sr_ratio > 1
@@ -130,39 +131,29 @@ class SRAttention(nn.Module):
 class FFN(nn.Module):
     """fc1 -> [ReLU] -> [3x3 depth-wise conv] -> GELU -> fc2, dropout after the activation and fc2.
 
-    On CPU the two linears run as 1x1 convolutions over the channels-last map (the same weights
-    and math): oneDNN's kernels beat the GEMM path by 1.2-1.8x for PVT's shapes, and the
-    depth-wise conv then needs no layout change.
+    Runs as :func:`~pvt_mm.models.backbones.ops.ffn`, which stores only its input and fc1's
+    output for backward; with dropout in training, as the plain modules.
     """
 
     def __init__(self, dim, hidden_dim, dwconv=False, linear=False, drop=0.):
         super().__init__()
-        self.fc1 = nn.Linear(dim, hidden_dim)
+        self.fc1 = Linear(dim, hidden_dim)
         self.relu = nn.ReLU(inplace=True) if linear else None
         self.dwconv = (nn.Conv2d(hidden_dim, hidden_dim, 3, padding=1, groups=hidden_dim)
                        if dwconv else None)
         self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden_dim, dim)
+        self.fc2 = Linear(hidden_dim, dim)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x, hw):
-        if x.device.type == 'cpu':
-            return map_to_tokens(self._forward_map(tokens_to_map(x, hw)))
+        if not (self.training and self.drop.p > 0):
+            return ffn(x, hw, self.fc1, self.fc2, self.dwconv, relu=self.relu is not None)
         x = self.fc1(x)
         if self.relu is not None:
             x = self.relu(x)
         if self.dwconv is not None:
             x = map_to_tokens(self.dwconv(tokens_to_map(x, hw)))
         return self.drop(self.fc2(self.drop(self.act(x))))
-
-    def _forward_map(self, x):
-        x = F.conv2d(x, self.fc1.weight[..., None, None], self.fc1.bias)
-        if self.relu is not None:
-            x = self.relu(x)
-        if self.dwconv is not None:
-            x = self.dwconv(x)
-        x = self.drop(self.act(x))
-        return self.drop(F.conv2d(x, self.fc2.weight[..., None, None], self.fc2.bias))
 
 
 class PVTBlock(nn.Module):

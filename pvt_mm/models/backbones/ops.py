@@ -1,0 +1,198 @@
+"""PVT's linear layers and its feed-forward network as memory-lean ops.
+
+- :func:`linear` is ``F.linear``; on CPU it runs as a 1x1 convolution over the rows (oneDNN runs
+  PVT's projection shapes about 2x faster than the GEMM path).
+- :func:`ffn` is ``fc2(GELU(dwconv(ReLU(fc1(x)))))`` (ReLU and the depth-wise 3x3 conv
+  optional) as one autograd function that keeps only ``x`` and fc1's output for backward and
+  recomputes the depth-wise conv and GELU there. The widest tensors of a block (``mlp_ratio`` x
+  the channels: 8x in PVT v1's first two stages) are stored once instead of two (v1) or three
+  (v2) times; recomputing them is elementwise work next to the block's matmuls.
+
+On CPU :func:`ffn` works through chunks of image rows holding a few MiB of hidden activations,
+so no hidden-width tensor is ever allocated whole: a fresh allocation of tens of MiB faults in
+new pages on every step, which costs more than the math between the matmuls, while a few MiB
+are recycled by the allocator. A chunk's depth-wise conv reads one halo row from each
+neighbouring chunk. On other devices (CUDA's caching allocator makes allocations free) the
+whole batch is one chunk.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+_CPU_CHUNK_BYTES = 4 << 20
+
+
+def _as_map(x):
+    """Contiguous (rows, channels) -> a (1, channels, 1, rows) channels-last view, for 1x1
+    convolution (whose outputs and input gradients are then channels-last too)."""
+    return x.view(1, 1, *x.shape).permute(0, 3, 1, 2)
+
+
+def _tokens(x):
+    """(B, C, H, W) channels-last map -> (B*H*W, C) rows; a view, as conv outputs are."""
+    return x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
+
+
+def _linear(a, weight, bias):
+    if a.device.type == 'cpu':
+        return _tokens(F.conv2d(_as_map(a), weight.view(*weight.shape, 1, 1), bias))
+    return F.linear(a, weight, bias)
+
+
+def _linear_backward(dy, a, weight):
+    """Gradients of ``_linear(a, weight, bias)`` w.r.t. ``a`` and ``weight``."""
+    if a.device.type == 'cpu':
+        da, dw, _ = torch.ops.aten.convolution_backward(
+            _as_map(dy), _as_map(a), weight.view(*weight.shape, 1, 1), None, [1, 1], [0, 0],
+            [1, 1], False, [0, 0], 1, [True, True, False])
+        return _tokens(da), dw.view(weight.shape)
+    return dy.mm(weight), dy.t().mm(a)
+
+
+def linear(x, weight, bias=None):
+    """``F.linear(x, weight, bias)`` over the last dim of ``x``."""
+    if x.device.type != 'cpu':
+        return F.linear(x, weight, bias)
+    lead = x.shape[:-1]
+    return _linear(x.reshape(-1, x.shape[-1]), weight, bias).view(*lead, weight.shape[0])
+
+
+class Linear(nn.Linear):
+    """``nn.Linear`` (same parameters, init and hooks) computed by :func:`linear`."""
+
+    def forward(self, x):
+        return linear(x, self.weight, self.bias)
+
+
+def _chunks(batch, hw, hidden, device, itemsize):
+    """Pieces ``(b0, b1, r0, r1)`` of the token grid: images b0..b1-1, rows r0..r1-1."""
+    h, w = hw
+    if device.type != 'cpu':
+        return [(0, batch, 0, h)]
+    rows = max(1, _CPU_CHUNK_BYTES // (w * hidden * itemsize))
+    if rows >= h:
+        return [(b, b + 1, 0, h) for b in range(batch)]
+    return [(b, b + 1, r, min(r + rows, h)) for b in range(batch) for r in range(0, h, rows)]
+
+
+def _span(chunk, hw):
+    b0, b1, r0, r1 = chunk
+    n = hw[0] * hw[1]
+    return slice(b0 * n + r0 * hw[1], (b1 - 1) * n + r1 * hw[1])
+
+
+class _FFN(torch.autograd.Function):
+
+    @staticmethod
+    def _dwconv(h1, chunks, i, hw, weight, bias):
+        """Depth-wise conv of chunk ``i``: its input map (with one halo row from each neighbour
+        of the same image, zeros at image borders), that map's padding, and the output rows."""
+        b0, b1, r0, r1 = chunks[i]
+        (h, w), hidden = hw, h1[i].shape[1]
+        if r0 == 0 and r1 == h:
+            ext, padding = h1[i].view(b1 - b0, h, w, hidden), [1, 1]
+        else:
+            top = h1[i - 1][-w:] if r0 > 0 else h1[i].new_zeros(w, hidden)
+            bottom = h1[i + 1][:w] if r1 < h else h1[i].new_zeros(w, hidden)
+            ext, padding = torch.cat([top, h1[i], bottom]).view(1, r1 - r0 + 2, w, hidden), [0, 1]
+        ext = ext.permute(0, 3, 1, 2)
+        out = F.conv2d(ext, weight, bias, padding=padding, groups=hidden)
+        return ext, padding, _tokens(out)
+
+    @staticmethod
+    def forward(ctx, x, hw, relu, w1, b1, wd, bd, w2, b2):
+        B, N, C = x.shape
+        dtype = torch.get_autocast_dtype(x.device.type) if torch.is_autocast_enabled(
+            x.device.type) else x.dtype
+        cast = [t.to(dtype) if t is not None else None for t in (x, w1, b1, wd, bd, w2, b2)]
+        x2, w1_, b1_, wd_, bd_, w2_, b2_ = cast
+        x2 = x2.reshape(B * N, C)
+        chunks = _chunks(B, hw, w1.shape[0], x.device, x2.element_size())
+        with torch.autocast(x.device.type, enabled=False):
+            h1 = []
+            for chunk in chunks:
+                h = _linear(x2[_span(chunk, hw)], w1_, b1_)
+                h1.append(h.relu_() if relu else h)
+            y = None
+            for i, chunk in enumerate(chunks):
+                h2 = h1[i] if wd is None else _FFN._dwconv(h1, chunks, i, hw, wd_, bd_)[2]
+                out = _linear(F.gelu(h2), w2_, b2_)
+                if len(chunks) == 1:
+                    y = out
+                else:
+                    y = x2.new_empty(B * N, out.shape[1]) if y is None else y
+                    y[_span(chunk, hw)] = out
+        ctx.save_for_backward(x2, w1, wd, bd, w2, *h1)
+        ctx.meta = (B, N, hw, relu, dtype, chunks, b1 is not None, b2 is not None)
+        return y.view(B, N, -1)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x2, w1, wd, bd, w2, *h1 = ctx.saved_tensors
+        B, N, hw, relu, dtype, chunks, has_b1, has_b2 = ctx.meta
+        w1_, w2_ = w1.to(dtype), w2.to(dtype)
+        wd_ = wd.to(dtype) if wd is not None else None
+        bd_ = bd.to(dtype) if bd is not None else None
+        dy = dy.reshape(B * N, -1).to(dtype).contiguous()
+        w, hidden = hw[1], w1.shape[0]
+        dw2 = dwd = dbd = carry = None
+        dh1 = []
+        with torch.autocast(dy.device.type, enabled=False):
+            for i, chunk in enumerate(chunks):
+                if wd is None:
+                    h2 = h1[i]
+                else:
+                    ext, padding, h2 = _FFN._dwconv(h1, chunks, i, hw, wd_, bd_)
+                da, g = _linear_backward(dy[_span(chunk, hw)], F.gelu(h2), w2_)
+                dw2 = g if dw2 is None else dw2.add_(g)
+                dh2 = torch.ops.aten.gelu_backward(da, h2)
+                if wd is None:
+                    dh1.append(dh2)
+                    continue
+                n = ext.shape[0]
+                dext, g, gb = torch.ops.aten.convolution_backward(
+                    dh2.view(n, -1, w, hidden).permute(0, 3, 1, 2), ext, wd_,
+                    [hidden] if bd is not None else None, [1, 1], padding, [1, 1], False, [0, 0],
+                    hidden, [True, True, bd is not None])
+                dwd = g if dwd is None else dwd.add_(g)
+                if bd is not None:
+                    dbd = gb if dbd is None else dbd.add_(gb)
+                dext = _tokens(dext)
+                if padding[0]:  # whole images: no halo
+                    dh1.append(dext)
+                    continue
+                _, _, r0, r1 = chunk
+                mid = dext[w:-w]
+                if r0 > 0:
+                    dh1[-1][-w:] += dext[:w]
+                if carry is not None:
+                    mid[:w] += carry
+                carry = dext[-w:] if r1 < hw[0] else None
+                dh1.append(mid)
+            dx = torch.empty_like(x2)
+            dw1 = db1 = None
+            for i, chunk in enumerate(chunks):
+                g1 = dh1[i].masked_fill_(h1[i] <= 0, 0) if relu else dh1[i]
+                span = _span(chunk, hw)
+                dx[span], g = _linear_backward(g1, x2[span], w1_)
+                dw1 = g if dw1 is None else dw1.add_(g)
+                if has_b1:
+                    db1 = g1.sum(0) if db1 is None else db1.add_(g1.sum(0))
+            db2 = dy.sum(0) if has_b2 else None
+        return dx.view(B, N, -1), None, None, dw1, db1, dwd, dbd, dw2, db2
+
+
+def ffn(x, hw, fc1, fc2, dwconv=None, relu=False):
+    """``fc2(GELU(dwconv(ReLU(fc1(x)))))`` for tokens ``x`` (B, H*W, C) of an ``hw`` grid, storing
+    only ``x`` and fc1's output for backward. Traced (FLOP counting, export), the plain ops."""
+    if torch.jit.is_tracing():
+        h = fc1(x)
+        if relu:
+            h = F.relu(h)
+        if dwconv is not None:
+            h = h.transpose(1, 2).reshape(x.shape[0], -1, *hw)
+            h = dwconv(h).flatten(2).transpose(1, 2)
+        return fc2(F.gelu(h))
+    return _FFN.apply(x, tuple(hw), relu, fc1.weight, fc1.bias,
+                      None if dwconv is None else dwconv.weight,
+                      None if dwconv is None else dwconv.bias, fc2.weight, fc2.bias)

@@ -1,0 +1,133 @@
+"""The fused, memory-lean ops: same math as the official model, less stored for backward."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from pvt_mm import PVT, PVTv2
+from pvt_mm.models.backbones import ops
+from pvt_mm.models.backbones.pvt import FFN
+from pvt_mm.testing import OfficialPVT
+
+
+def plain_ffn(m, x, hw):
+    h = F.linear(x, m.fc1.weight, m.fc1.bias)
+    if m.relu is not None:
+        h = F.relu(h)
+    if m.dwconv is not None:
+        h = m.dwconv(h.transpose(1, 2).reshape(x.shape[0], -1, *hw)).flatten(2).transpose(1, 2)
+    return F.linear(F.gelu(h), m.fc2.weight, m.fc2.bias)
+
+
+# Chunk sizes: whole images, several rows per chunk (halo rows cross chunk borders), one row.
+@pytest.mark.parametrize('chunk_bytes', [4 << 20, 2000, 1])
+@pytest.mark.parametrize('dwconv,relu', [(False, False), (True, False), (True, True),
+                                         (False, True)])
+def test_ffn_equals_plain_ops(monkeypatch, chunk_bytes, dwconv, relu):
+    monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', chunk_bytes)
+    torch.manual_seed(0)
+    for batch, hw in [(2, (7, 5)), (1, (13, 4)), (3, (1, 6))]:
+        m = FFN(6, 16, dwconv=dwconv, linear=relu).double()
+        x = torch.randn(batch, hw[0] * hw[1], 6, dtype=torch.float64, requires_grad=True)
+        y = m(x, hw)
+        dy = torch.randn_like(y)
+        grads = torch.autograd.grad(y, [x, *m.parameters()], dy)
+        y_ref = plain_ffn(m, x, hw)
+        grads_ref = torch.autograd.grad(y_ref, [x, *m.parameters()], dy)
+        torch.testing.assert_close(y, y_ref, rtol=0, atol=1e-12)
+        for g, g_ref in zip(grads, grads_ref):
+            torch.testing.assert_close(g, g_ref, rtol=0, atol=1e-12)
+        if chunk_bytes == 2000:
+            assert torch.autograd.gradcheck(
+                lambda x: ops.ffn(x, hw, m.fc1, m.fc2, m.dwconv, relu), (x, ))
+
+
+def test_linear_is_f_linear():
+    x, w, b = torch.randn(2, 9, 5), torch.randn(7, 5), torch.randn(7)
+    torch.testing.assert_close(ops.linear(x, w, b), F.linear(x, w, b))
+    layer = ops.Linear(5, 7)
+    seen = []
+    layer.register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    layer(x)
+    assert seen == [(2, 9, 7)]
+
+
+def training_step(cls, arch, dtype, size):
+    """Outputs and parameter gradients (at our names) of ours and of the official model."""
+    torch.manual_seed(0)
+    official = OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch])
+    with torch.no_grad():
+        for p in official.parameters():
+            p.normal_(0, 0.05)
+    model = cls(arch=arch, drop_path_rate=0.)
+    model.load_state_dict(official.state_dict())
+    model.to(dtype).train()
+    official.to(dtype).train()
+    x = torch.randn(2, 3, *size, dtype=dtype)
+    outs, outs_ref = model(x), official.forward_pyramid(x)
+    weights = [torch.randn_like(o) for o in outs]
+    for o in (outs, outs_ref):
+        sum((a * w).sum() for a, w in zip(o, weights)).backward()
+    # The official gradients, loaded like an official checkpoint, land at our parameter names.
+    grads = cls(arch=arch, drop_path_rate=0.).to(dtype)
+    grads.load_state_dict({
+        k: p.grad if p.grad is not None else torch.zeros_like(p)
+        for k, p in official.named_parameters()
+    })
+    expected = dict(grads.named_parameters())
+    return (outs, outs_ref, {k: p.grad for k, p in model.named_parameters()},
+            {k: expected[k] for k, _ in model.named_parameters()})
+
+
+def rel(a, b):
+    return ((a - b).norm() / b.norm()).item()
+
+
+@pytest.mark.parametrize('cls,arch', [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')])
+def test_training_step_is_the_official_math(monkeypatch, cls, arch):
+    """Fused attention and FFN (chunked, with halo rows) vs the official formulation in float64:
+    outputs and every parameter gradient agree to rounding."""
+    monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', 16 << 10)
+    outs, outs_ref, grads, grads_ref = training_step(cls, arch, torch.float64, (96, 64))
+    assert max(rel(a, b) for a, b in zip(outs, outs_ref)) < 1e-12
+    assert max(rel(grads[k], grads_ref[k]) for k in grads) < 1e-9
+
+
+@pytest.mark.parametrize('cls,arch', [(PVT, 'tiny'), (PVTv2, 'b0')])
+def test_training_step_fp32_error(monkeypatch, cls, arch):
+    """In float32: outputs within 1e-5, and the whole gradient within 1e-5 (relative)."""
+    monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', 64 << 10)
+    outs, outs_ref, grads, grads_ref = training_step(cls, arch, torch.float32, (160, 96))
+    assert max(rel(a, b) for a, b in zip(outs, outs_ref)) < 1e-5
+    flat = torch.cat([grads[k].flatten() for k in grads])
+    flat_ref = torch.cat([grads_ref[k].flatten() for k in grads])
+    assert rel(flat, flat_ref) < 1e-5
+
+
+def saved_bytes(module, *args):
+    """Bytes of activations a forward stores for backward (parameters excluded)."""
+    params = {p.data_ptr() for p in module.parameters()}
+    seen = {}
+
+    def pack(t):
+        if t.data_ptr() not in params:
+            seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        module(*args)
+    return sum(seen.values())
+
+
+@pytest.mark.parametrize('cls,arch', [(PVT, 'small'), (PVTv2, 'b2')])
+def test_block_stores_input_and_one_hidden_tensor(cls, arch):
+    """A stage-1 FFN keeps x and fc1's output (C + 8C per token); the official one keeps
+    x, fc1 out, [dwconv out,] GELU out."""
+    model = cls(arch=arch, drop_path_rate=0.)
+    official = OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch])
+    hw, c = (32, 40), 64
+    x = torch.randn(1, hw[0] * hw[1], c, requires_grad=True)
+    ours = saved_bytes(model.stages[0].blocks[0].mlp, x, hw)
+    theirs = saved_bytes(official.block1[0].mlp, x, *hw)
+    token_bytes = x[0, 0].numel() * 4 * hw[0] * hw[1]
+    assert ours == 9 * token_bytes
+    assert theirs == (2 * 8 + (8 if cls is PVTv2 else 0)) * token_bytes + token_bytes
