@@ -129,12 +129,15 @@ def test_frozen_stages():
 
 @pytest.mark.parametrize('cls,arch', [(PVT, 'tiny'), (PVTv2, 'b2-li')])
 def test_with_cp_same_outputs_and_gradients(cls, arch):
-    ref = cls(arch=arch, drop_path_rate=0.)
+    ref = cls(arch=arch, drop_path_rate=0.3)
     ref.init_weights()
-    cp = cls(arch=arch, drop_path_rate=0., with_cp=True)
+    cp = cls(arch=arch, drop_path_rate=0.3, with_cp=True)
     cp.load_state_dict(ref.state_dict())
     x = torch.randn(2, 3, 64, 96)
-    outs = [m.train()(x) for m in (ref, cp)]
+    outs = []
+    for m in (ref, cp):  # the same drop-path draws; the recompute replays them
+        torch.manual_seed(1)
+        outs.append(m.train()(x))
     for a, b in zip(*outs):
         assert torch.allclose(a, b, atol=1e-6)
     for m, o in zip((ref, cp), outs):

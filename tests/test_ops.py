@@ -131,3 +131,23 @@ def test_block_stores_input_and_one_hidden_tensor(cls, arch):
     token_bytes = x[0, 0].numel() * 4 * hw[0] * hw[1]
     assert ours == 9 * token_bytes
     assert theirs == (2 * 8 + (8 if cls is PVTv2 else 0)) * token_bytes + token_bytes
+
+
+def test_ffn_under_autocast():
+    """bf16 autocast on CPU: the fused FFN computes in bf16 like the plain modules would, and
+    returns float32 gradients for float32 parameters."""
+    torch.manual_seed(0)
+    m = FFN(32, 128, dwconv=True)
+    x = torch.randn(2, 48, 32, requires_grad=True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        y = m(x, (6, 8))
+        y_ref = plain_ffn(m, x, (6, 8))
+    assert y.dtype == y_ref.dtype == torch.bfloat16
+    assert rel(y.float(), y_ref.float()) < 2e-2
+    y.float().sum().backward()
+    assert all(p.grad.dtype == torch.float32 for p in m.parameters())
+    grads = [p.grad.clone() for p in m.parameters()]
+    m.zero_grad()
+    y_ref.float().sum().backward()
+    for g, p in zip(grads, m.parameters()):
+        assert rel(g, p.grad) < 3e-2

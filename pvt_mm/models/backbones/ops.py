@@ -104,8 +104,8 @@ class _FFN(torch.autograd.Function):
         B, N, C = x.shape
         dtype = torch.get_autocast_dtype(x.device.type) if torch.is_autocast_enabled(
             x.device.type) else x.dtype
-        cast = [t.to(dtype) if t is not None else None for t in (x, w1, b1, wd, bd, w2, b2)]
-        x2, w1_, b1_, wd_, bd_, w2_, b2_ = cast
+        x2, w1_, b1_, wd_, bd_, w2_, b2_ = (t.to(dtype) if t is not None else None
+                                             for t in (x, w1, b1, wd, bd, w2, b2))
         x2 = x2.reshape(B * N, C)
         chunks = _chunks(B, hw, w1.shape[0], x.device, x2.element_size())
         with torch.autocast(x.device.type, enabled=False):
@@ -113,15 +113,16 @@ class _FFN(torch.autograd.Function):
             for chunk in chunks:
                 h = _linear(x2[_span(chunk, hw)], w1_, b1_)
                 h1.append(h.relu_() if relu else h)
-            y = None
-            for i, chunk in enumerate(chunks):
-                h2 = h1[i] if wd is None else _FFN._dwconv(h1, chunks, i, hw, wd_, bd_)[2]
-                out = _linear(F.gelu(h2), w2_, b2_)
-                if len(chunks) == 1:
-                    y = out
-                else:
-                    y = x2.new_empty(B * N, out.shape[1]) if y is None else y
-                    y[_span(chunk, hw)] = out
+            if len(chunks) == 1:
+                h2 = h1[0] if wd is None else _FFN._dwconv(h1, chunks, 0, hw, wd_, bd_)[2]
+                y = _linear(F.gelu(h2), w2_, b2_)
+            else:
+                y = x2.new_empty(B * N, w2.shape[0])
+                scratch = _Scratch()
+                for i, chunk in enumerate(chunks):
+                    h2 = h1[i] if wd is None else _FFN._dwconv(h1, chunks, i, hw, wd_, bd_)[2]
+                    a = torch.ops.aten.gelu.out(h2, out=scratch.like(h2))
+                    y[_span(chunk, hw)] = _linear(a, w2_, b2_)
         ctx.save_for_backward(x2, w1, wd, bd, w2, *h1)
         ctx.meta = (B, N, hw, relu, dtype, chunks, b1 is not None, b2 is not None)
         return y.view(B, N, -1)
@@ -135,51 +136,72 @@ class _FFN(torch.autograd.Function):
         bd_ = bd.to(dtype) if bd is not None else None
         dy = dy.reshape(B * N, -1).to(dtype).contiguous()
         w, hidden = hw[1], w1.shape[0]
-        dw2 = dwd = dbd = carry = None
-        dh1 = []
+        dx = torch.empty_like(x2)
+        grads = dict(w1=None, b1=None, wd=None, bd=None, w2=None)
+        scratch = _Scratch()
+
+        def accumulate(name, g):
+            grads[name] = g if grads[name] is None else grads[name].add_(g)
+
+        def fc1_backward(i, dh1):
+            """Once chunk ``i``'s gradient is complete: ReLU, then fc1's gradients."""
+            if relu:
+                dh1 = dh1.masked_fill_(h1[i] <= 0, 0)
+            span = _span(chunks[i], hw)
+            dx[span], g = _linear_backward(dh1, x2[span], w1_)
+            accumulate('w1', g)
+            if has_b1:
+                accumulate('b1', dh1.sum(0))
+
+        pending = carry = None  # a chunk waiting for its lower neighbour's halo gradient
         with torch.autocast(dy.device.type, enabled=False):
             for i, chunk in enumerate(chunks):
                 if wd is None:
                     h2 = h1[i]
                 else:
                     ext, padding, h2 = _FFN._dwconv(h1, chunks, i, hw, wd_, bd_)
-                da, g = _linear_backward(dy[_span(chunk, hw)], F.gelu(h2), w2_)
-                dw2 = g if dw2 is None else dw2.add_(g)
-                dh2 = torch.ops.aten.gelu_backward(da, h2)
+                a = torch.ops.aten.gelu.out(h2, out=scratch.like(h2))
+                da, g = _linear_backward(dy[_span(chunk, hw)], a, w2_)
+                accumulate('w2', g)
+                dh2 = torch.ops.aten.gelu_backward.grad_input(da, h2, grad_input=a)
                 if wd is None:
-                    dh1.append(dh2)
+                    fc1_backward(i, dh2)
                     continue
-                n = ext.shape[0]
                 dext, g, gb = torch.ops.aten.convolution_backward(
-                    dh2.view(n, -1, w, hidden).permute(0, 3, 1, 2), ext, wd_,
+                    dh2.view(ext.shape[0], -1, w, hidden).permute(0, 3, 1, 2), ext, wd_,
                     [hidden] if bd is not None else None, [1, 1], padding, [1, 1], False, [0, 0],
                     hidden, [True, True, bd is not None])
-                dwd = g if dwd is None else dwd.add_(g)
+                accumulate('wd', g)
                 if bd is not None:
-                    dbd = gb if dbd is None else dbd.add_(gb)
+                    accumulate('bd', gb)
                 dext = _tokens(dext)
                 if padding[0]:  # whole images: no halo
-                    dh1.append(dext)
+                    fc1_backward(i, dext)
                     continue
                 _, _, r0, r1 = chunk
-                mid = dext[w:-w]
-                if r0 > 0:
-                    dh1[-1][-w:] += dext[:w]
+                dh1 = dext[w:-w]
                 if carry is not None:
-                    mid[:w] += carry
+                    dh1[:w] += carry
+                if pending is not None:
+                    pending[-w:] += dext[:w]
+                    fc1_backward(i - 1, pending)
                 carry = dext[-w:] if r1 < hw[0] else None
-                dh1.append(mid)
-            dx = torch.empty_like(x2)
-            dw1 = db1 = None
-            for i, chunk in enumerate(chunks):
-                g1 = dh1[i].masked_fill_(h1[i] <= 0, 0) if relu else dh1[i]
-                span = _span(chunk, hw)
-                dx[span], g = _linear_backward(g1, x2[span], w1_)
-                dw1 = g if dw1 is None else dw1.add_(g)
-                if has_b1:
-                    db1 = g1.sum(0) if db1 is None else db1.add_(g1.sum(0))
+                pending = dh1 if r1 < hw[0] else fc1_backward(i, dh1)
             db2 = dy.sum(0) if has_b2 else None
-        return dx.view(B, N, -1), None, None, dw1, db1, dwd, dbd, dw2, db2
+        return (dx.view(B, N, -1), None, None, grads['w1'], grads['b1'], grads['wd'], grads['bd'],
+                grads['w2'], db2)
+
+
+class _Scratch:
+    """One reusable buffer for per-chunk temporaries of a single forward or backward call."""
+
+    def __init__(self):
+        self.buf = None
+
+    def like(self, t):
+        if self.buf is None or self.buf.numel() < t.numel() or self.buf.dtype != t.dtype:
+            self.buf = torch.empty(t.numel(), dtype=t.dtype, device=t.device)
+        return self.buf[:t.numel()].view(t.shape)
 
 
 def ffn(x, hw, fc1, fc2, dwconv=None, relu=False):

@@ -11,6 +11,11 @@ One encoder block and one attention module serve the whole family; the differenc
 
 Submodule names inside a stage follow the official code (``attn.q``, ``attn.kv``, ``attn.sr``,
 ``attn.norm``, ``mlp.fc1`` ...), so checkpoint conversion only renames the stage prefix.
+
+Speed and memory, with the official math: attention is ``F.scaled_dot_product_attention`` (the
+N x N/R^2 attention matrix is never stored); the FFN is one autograd op (``ops.ffn``) that
+stores its input and fc1's output only; tokens are rows of channels-last maps, so convolutions
+need no layout copies.
 """
 import math
 from typing import Dict, Tuple
@@ -168,9 +173,15 @@ class PVTBlock(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=_BLOCK_EPS)
         self.mlp = FFN(dim, int(dim * mlp_ratio), dwconv, linear, drop)
 
-    def forward(self, x, hw):
+    def forward(self, x, hw, with_cp=False):
+        """``with_cp``: recompute the FFN half in backward instead of storing its activations."""
         x = x + self.drop_path(self.attn(self.norm1(x), hw))
-        return x + self.drop_path(self.mlp(self.norm2(x), hw))
+        if with_cp and x.requires_grad:
+            return x + cp.checkpoint(self._ffn, x, hw, use_reentrant=False)
+        return x + self._ffn(x, hw)
+
+    def _ffn(self, x, hw):
+        return self.drop_path(self.mlp(self.norm2(x), hw))
 
 
 class PVTStage(nn.Module):
@@ -205,10 +216,7 @@ class PVTStage(nn.Module):
         if self.pos_grid is not None:
             x = self.pos_drop(x + self.resized_pos_embed(hw))
         for block in self.blocks:
-            if self.with_cp and x.requires_grad:
-                x = cp.checkpoint(block, x, hw, use_reentrant=False)
-            else:
-                x = block(x, hw)
+            x = block(x, hw, self.with_cp)
         if self.norm is not None:
             x = self.norm(x)
         return tokens_to_map(x, hw)
@@ -227,7 +235,8 @@ class PVT(BaseModule):
         drop_rate, attn_drop_rate (float): dropout after projections / on attention weights.
         drop_path_rate (float): stochastic depth, linearly increasing over all blocks.
         pretrain_img_size (int | tuple): image size the position embeddings were trained at.
-        with_cp (bool): activation checkpointing per block (saves memory, costs a recompute).
+        with_cp (bool): activation checkpointing of each block's FFN (norm2 + MLP), recomputed in
+            backward: the widest activations, and the cheapest to recompute.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)`` loads any known
             PVT checkpoint format through :func:`pvt_mm.models.checkpoint.adapt_state_dict`.
         **overrides: any preset field (``depths``, ``embed_dims``, ``sr_ratios``, ...).
