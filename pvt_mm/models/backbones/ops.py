@@ -64,6 +64,16 @@ class Linear(nn.Linear):
         return linear(x, self.weight, self.bias)
 
 
+def _autocast_dtype(device_type):
+    """The dtype autocast computes matmuls in on ``device_type``, or None when it is off."""
+    if hasattr(torch, 'get_autocast_dtype'):  # torch >= 2.4
+        enabled = torch.is_autocast_enabled(device_type)
+        return torch.get_autocast_dtype(device_type) if enabled else None
+    if device_type == 'cpu':
+        return torch.get_autocast_cpu_dtype() if torch.is_autocast_cpu_enabled() else None
+    return torch.get_autocast_gpu_dtype() if torch.is_autocast_enabled() else None
+
+
 def _chunks(batch, hw, hidden, device, itemsize):
     """Pieces ``(b0, b1, r0, r1)`` of the token grid: images b0..b1-1, rows r0..r1-1."""
     h, w = hw
@@ -102,8 +112,7 @@ class _FFN(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, hw, relu, w1, b1, wd, bd, w2, b2):
         B, N, C = x.shape
-        dtype = torch.get_autocast_dtype(x.device.type) if torch.is_autocast_enabled(
-            x.device.type) else x.dtype
+        dtype = _autocast_dtype(x.device.type) or x.dtype
         x2, w1_, b1_, wd_, bd_, w2_, b2_ = (t.to(dtype) if t is not None else None
                                              for t in (x, w1, b1, wd, bd, w2, b2))
         x2 = x2.reshape(B * N, C)
