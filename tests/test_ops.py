@@ -18,12 +18,16 @@ def plain_ffn(m, x, hw):
     return F.linear(F.gelu(h), m.fc2.weight, m.fc2.bias)
 
 
-# Chunk sizes: whole images, several rows per chunk (halo rows cross chunk borders), one row.
-@pytest.mark.parametrize('chunk_bytes', [4 << 20, 2000, 1])
+# Chunks: the whole batch (as on CUDA), whole images, several rows (halo rows cross chunk
+# borders), one row.
+@pytest.mark.parametrize('chunk_bytes', [None, 4 << 20, 2000, 1])
 @pytest.mark.parametrize('dwconv,relu', [(False, False), (True, False), (True, True),
                                          (False, True)])
 def test_ffn_equals_plain_ops(monkeypatch, chunk_bytes, dwconv, relu):
-    monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', chunk_bytes)
+    if chunk_bytes is None:
+        monkeypatch.setattr(ops, '_chunks', lambda batch, hw, *_: [(0, batch, 0, hw[0])])
+    else:
+        monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', chunk_bytes)
     torch.manual_seed(0)
     for batch, hw in [(2, (7, 5)), (1, (13, 4)), (3, (1, 6))]:
         m = FFN(6, 16, dwconv=dwconv, linear=relu).double()
