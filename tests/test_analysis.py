@@ -62,3 +62,29 @@ def test_get_flops_tool_semantic_fpn(name, paper):
     gflops = float(out.split('flops: ')[1].split()[0])
     assert 'input shape: 512x512' in out
     assert gflops == pytest.approx(paper, rel=0.05)
+
+
+BENCHMARK = osp.join(TOOLS, 'analysis_tools', 'benchmark.py')
+
+
+def test_benchmark_compare_measures_every_implementation():
+    """The side-by-side runs all four implementations and prints a ratio row (values are
+    timings, so only their presence and sign are checked here)."""
+    out = subprocess.run([sys.executable, BENCHMARK, '--compare', '--archs', 'pvtv2-b0',
+                          '--shapes', '64x96', '--steps', '2'],
+                         capture_output=True, text=True, check=True).stdout
+    for impl in ('pvt_mm', 'mmdet', 'reference', 'pvt_mm+cp'):
+        assert f'{impl} ' in out and 'peak extra memory' in out
+    row = next(line for line in out.splitlines() if line.startswith('pvtv2-b0   64x96     '))
+    ratios = [float(v.rstrip('x,')) for v in row.split()[2:] if v.endswith(('x', 'x,'))]
+    assert len(ratios) == 6 and all(r > 0 for r in ratios)
+    assert 'vs mmdet' in out.split('per interleaved round')[1]
+
+
+@pytest.mark.parametrize('name', ['retinanet_pvtv2-b0_fpn_toy.py', 'fpn_pvtv2-b0_toy-192x192.py'])
+def test_benchmark_whole_model(name):
+    out = subprocess.run([sys.executable, BENCHMARK, osp.join(CONFIGS, 'quickstart', name),
+                          '--shape', '128', '160', '--steps', '1'],
+                         capture_output=True, text=True, check=True).stdout
+    assert float(out.split('inference: ')[1].split()[0]) > 0
+    assert float(out.split('training step: ')[1].split()[0]) > 0

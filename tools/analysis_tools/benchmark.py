@@ -140,7 +140,7 @@ def run_one(spec):
     for _ in range(int(steps[0])):
         for impl, step in stepper.items():
             times[impl].append(time_step(step, device))
-    print(json.dumps({impl: statistics.median(t) for impl, t in times.items()}))
+    print(json.dumps(times))
 
 
 def _subprocess(spec):
@@ -174,11 +174,14 @@ def compare(args):
                       f'{res[impl]["peak"] / 2**20:7.0f} MiB', flush=True)
             times = _subprocess('|'.join(['time', ','.join(impls), arch, shape, args.device,
                                           amp, str(args.steps)]))
-            for impl, seconds in times.items():
-                res[impl]['seconds'] = seconds
-                print(f'  {arch:10s} {shape:9s} {impl:10s} step {seconds:7.3f} s', flush=True)
+            for impl, rounds in times.items():
+                res[impl]['rounds'] = rounds
+                res[impl]['seconds'] = seconds = statistics.median(rounds)
+                print(f'  {arch:10s} {shape:9s} {impl:10s} step {seconds:7.3f} s '
+                      f'(rounds: {", ".join(f"{t:.3f}" for t in rounds)})', flush=True)
             rows.append((arch, shape, res))
-    print('\nratios (speed-up = their step time / pvt_mm\'s; memory = pvt_mm\'s / theirs):')
+    print('\nratios (speed-up = their step time / pvt_mm\'s, median steps; memory = pvt_mm\'s / '
+          'theirs):')
     print(f'{"arch":10s} {"input":9s} {"vs mmdet":>20s} {"vs reference":>20s} '
           f'{"with_cp: mem, time":>20s}')
     for arch, shape, res in rows:
@@ -193,6 +196,16 @@ def compare(args):
         cells.append(f'{cp["peak"] / ours["peak"]:4.2f}x, {cp["seconds"] / ours["seconds"]:4.2f}x'
                      if ours and cp else 'n/a')
         print(f'{arch:10s} {shape:9s} {cells[0]:>20s} {cells[1]:>20s} {cells[2]:>20s}')
+    print('\nspeed-up per interleaved round (min-max), a measure of the machine\'s noise:')
+    for arch, shape, res in rows:
+        ours = res.get('pvt_mm')
+        spans = []
+        for other in ('mmdet', 'reference'):
+            theirs = res.get(other)
+            if ours and theirs:
+                r = [t / o for t, o in zip(theirs['rounds'], ours['rounds'])]
+                spans.append(f'vs {other} {min(r):.2f}-{max(r):.2f}x')
+        print(f'{arch:10s} {shape:9s} ' + ', '.join(spans))
 
 
 def benchmark_config(args):
@@ -235,7 +248,8 @@ def benchmark_config(args):
     else:
         sample = SegDataSample(metainfo=meta)
         sample.gt_sem_seg = PixelData(
-            data=torch.randint(0, 150, (1, h, w), device=args.device))
+            data=torch.randint(0, cfg.model.decode_head.num_classes, (1, h, w),
+                               device=args.device))
     print(f'{args.config}: {shape[0]}x{shape[1]}, {args.device}', flush=True)
     model.eval()
     with torch.no_grad():
