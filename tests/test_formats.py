@@ -84,18 +84,24 @@ def _official_layout_checkpoint(model, cls, arch, path):
     return official.eval()
 
 
+def _load_official_layout(rel, cls, arch, tmp_path):
+    """Our model with an official-layout checkpoint loaded strictly, and a copy whose backbone
+    is the official-style reference with those weights."""
+    path = tmp_path / 'official.pth'
+    official = _official_layout_checkpoint(ours(rel), cls, arch, path)
+    model = ours(rel)
+    load_checkpoint(model, str(path), strict=True)
+    reference = copy.deepcopy(model)
+    reference.backbone = _Reference(official)
+    return model, reference
+
+
 @pytest.mark.parametrize('rel,cls,arch', [
     ('pvt/retinanet_pvt-t_fpn_1x_coco.py', PVT, 'tiny'),
     ('pvtv2/mask-rcnn_pvtv2-b0_fpn_1x_coco.py', PVTv2, 'b0'),
 ])
 def test_official_detection_layout(tmp_path, rel, cls, arch):
-    source = ours(rel)
-    path = tmp_path / 'official_det.pth'
-    official = _official_layout_checkpoint(source, cls, arch, path)
-    model = ours(rel)
-    load_checkpoint(model, str(path), strict=True)
-    reference = copy.deepcopy(model)
-    reference.backbone = _Reference(official)
+    model, reference = _load_official_layout(rel, cls, arch, tmp_path)
     x = torch.randn(1, 3, 224, 320)
     with torch.no_grad():
         if hasattr(model, 'rpn_head'):  # Mask R-CNN: compare the FPN features and RPN outputs
@@ -107,14 +113,8 @@ def test_official_detection_layout(tmp_path, rel, cls, arch):
 
 
 def test_official_segmentation_layout(tmp_path):
-    rel = 'pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py'
-    source = ours(rel)
-    path = tmp_path / 'official_seg.pth'
-    official = _official_layout_checkpoint(source, PVTv2, 'b2-li', path)
-    model = ours(rel)
-    load_checkpoint(model, str(path), strict=True)
-    reference = copy.deepcopy(model)
-    reference.backbone = _Reference(official)
+    model, reference = _load_official_layout(
+        'pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py', PVTv2, 'b2-li', tmp_path)
     x = torch.randn(1, 3, 160, 224)
     with torch.no_grad():
         assert max_diff(model._forward(x), reference._forward(x)) < 1e-4
