@@ -79,6 +79,9 @@ def test_benchmark_compare_measures_every_implementation():
     ratios = [float(v.rstrip('x,')) for v in row.split()[2:] if v.endswith(('x', 'x,'))]
     assert len(ratios) == 6 and all(r > 0 for r in ratios)
     assert 'vs mmdet' in out.split('per interleaved round')[1]
+    fresh = [float(line.split('fresh pages ')[1].split()[0]) for line in out.splitlines()
+             if '(rounds:' in line]
+    assert len(fresh) == 4 and all(f >= 0 for f in fresh)
 
 
 @pytest.mark.parametrize('name', ['retinanet_pvtv2-b0_fpn_toy.py', 'fpn_pvtv2-b0_toy-192x192.py'])

@@ -16,7 +16,10 @@ Times: all implementations are built in one process and their steps interleaved,
 share the machine's state; the median over ``--steps`` rounds after one warm-up. Peak extra
 memory is what one step allocates beyond the model and its input, measured in a fresh process
 per implementation: on CUDA ``torch.cuda.max_memory_allocated``, on CPU the growth of the
-process's peak resident set.
+process's peak resident set. On CPU the timed steps also report the fresh pages they fault in
+(minor page faults x page size, median per step): memory the allocator had returned to the
+system and the kernel must zero again. Its cost varies from machine to machine and is a large
+part of the run-to-run noise of step times.
 """
 import argparse
 import json
@@ -109,6 +112,10 @@ def peak_extra_memory(step, device):
     return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base, 0)
 
 
+def _fresh_page_bytes():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt * os.sysconf('SC_PAGE_SIZE')
+
+
 def time_step(step, device):
     if device == 'cuda':
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -137,10 +144,13 @@ def run_one(spec):
     for step in stepper.values():
         step()  # warm-up
     times = {impl: [] for impl in stepper}
+    faults = {impl: [] for impl in stepper}
     for _ in range(int(steps[0])):
         for impl, step in stepper.items():
+            before = _fresh_page_bytes()
             times[impl].append(time_step(step, device))
-    print(json.dumps(times))
+            faults[impl].append(_fresh_page_bytes() - before)
+    print(json.dumps(dict(times=times, faults=faults)))
 
 
 def _subprocess(spec):
@@ -172,13 +182,15 @@ def compare(args):
                     continue
                 print(f'  {arch:10s} {shape:9s} {impl:10s} peak extra memory '
                       f'{res[impl]["peak"] / 2**20:7.0f} MiB', flush=True)
-            times = _subprocess('|'.join(['time', ','.join(impls), arch, shape, args.device,
+            timed = _subprocess('|'.join(['time', ','.join(impls), arch, shape, args.device,
                                           amp, str(args.steps)]))
-            for impl, rounds in times.items():
+            for impl, rounds in timed['times'].items():
                 res[impl]['rounds'] = rounds
                 res[impl]['seconds'] = seconds = statistics.median(rounds)
+                fresh = (f', fresh pages {statistics.median(timed["faults"][impl]) / 2**20:.0f} '
+                         'MiB/step' if args.device == 'cpu' else '')
                 print(f'  {arch:10s} {shape:9s} {impl:10s} step {seconds:7.3f} s '
-                      f'(rounds: {", ".join(f"{t:.3f}" for t in rounds)})', flush=True)
+                      f'(rounds: {", ".join(f"{t:.3f}" for t in rounds)}){fresh}', flush=True)
             rows.append((arch, shape, res))
     print('\nratios (speed-up = their step time / pvt_mm\'s, median steps; memory = pvt_mm\'s / '
           'theirs):')
