@@ -155,3 +155,26 @@ def test_ffn_under_autocast():
     y_ref.float().sum().backward()
     for g, p in zip(grads, m.parameters()):
         assert rel(g, p.grad) < 3e-2
+
+
+def test_cpu_chunks_stay_under_their_limits():
+    """Stage 1 of a 512x512 PVTv2-b2 (128x128 tokens, 512 hidden): 16 MiB chunks, 4 MiB lean."""
+    cpu = torch.device('cpu')
+    for lean, limit in [(False, ops._CPU_CHUNK_BYTES), (True, ops._CPU_LEAN_CHUNK_BYTES)]:
+        chunks = ops._chunks(2, (128, 128), 512, cpu, 4, lean)
+        sizes = [(r1 - r0) * 128 * 512 * 4 for _, _, r0, r1 in chunks]
+        assert max(sizes) <= limit and sum(sizes) == 2 * 128 * 128 * 512 * 4
+        assert len(chunks) == 2 * (32 << 20) // limit
+    assert ops._chunks(2, (128, 128), 512, torch.device('meta'), 4) == [(0, 2, 0, 128)]
+
+
+@pytest.mark.parametrize('with_cp', [False, True])
+def test_with_cp_takes_lean_chunks(monkeypatch, with_cp):
+    """Under with_cp every FFN (forward and its recomputation) runs in the lean chunks."""
+    seen = []
+    chunks = ops._chunks
+    monkeypatch.setattr(ops, '_chunks', lambda *a: seen.append(a[-1]) or chunks(*a))
+    model = PVTv2(arch='b0', with_cp=with_cp).train()
+    sum(o.mean() for o in model(torch.randn(1, 3, 64, 64))).backward()
+    assert seen and set(seen) == {with_cp}
+    assert len(seen) == sum(model.arch['depths']) * (2 if with_cp else 1)

@@ -150,9 +150,11 @@ class FFN(nn.Module):
         self.fc2 = Linear(hidden_dim, dim)
         self.drop = nn.Dropout(drop)
 
-    def forward(self, x, hw):
+    def forward(self, x, hw, lean=False):
+        """``lean``: the op's smaller CPU chunks (see :func:`~pvt_mm.models.backbones.ops.ffn`)."""
         if not (self.training and self.drop.p > 0):
-            return ffn(x, hw, self.fc1, self.fc2, self.dwconv, relu=self.relu is not None)
+            return ffn(x, hw, self.fc1, self.fc2, self.dwconv, relu=self.relu is not None,
+                       lean=lean)
         x = self.fc1(x)
         if self.relu is not None:
             x = self.relu(x)
@@ -174,14 +176,15 @@ class PVTBlock(nn.Module):
         self.mlp = FFN(dim, int(dim * mlp_ratio), dwconv, linear, drop)
 
     def forward(self, x, hw, with_cp=False):
-        """``with_cp``: recompute the FFN half in backward instead of storing its activations."""
+        """``with_cp``: recompute the FFN half in backward instead of storing its activations (in
+        the FFN op's smaller chunks, which keep the recomputation's peak low)."""
         x = x + self.drop_path(self.attn(self.norm1(x), hw))
         if with_cp and x.requires_grad:
-            return x + cp.checkpoint(self._ffn, x, hw, use_reentrant=False)
+            return x + cp.checkpoint(self._ffn, x, hw, True, use_reentrant=False)
         return x + self._ffn(x, hw)
 
-    def _ffn(self, x, hw):
-        return self.drop_path(self.mlp(self.norm2(x), hw))
+    def _ffn(self, x, hw, lean=False):
+        return self.drop_path(self.mlp(self.norm2(x), hw, lean))
 
 
 class PVTStage(nn.Module):
