@@ -158,7 +158,7 @@ def test_ffn_under_autocast():
 
 
 def test_cpu_chunks_stay_under_their_limits():
-    """Stage 1 of a 512x512 PVTv2-b2 (128x128 tokens, 512 hidden): 16 MiB chunks, 4 MiB lean."""
+    """Stage 1 of a 512x512 PVTv2-b2 (128x128 tokens, 512 hidden): 8 MiB chunks, 4 MiB lean."""
     cpu = torch.device('cpu')
     for lean, limit in [(False, ops._CPU_CHUNK_BYTES), (True, ops._CPU_LEAN_CHUNK_BYTES)]:
         chunks = ops._chunks(2, (128, 128), 512, cpu, 4, lean)
