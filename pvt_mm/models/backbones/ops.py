@@ -200,8 +200,8 @@ class _FFN(torch.autograd.Function):
                 carry = dext[-w:] if r1 < hw[0] else None
                 pending = dh1 if r1 < hw[0] else fc1_backward(i, dh1)
             db2 = dy.sum(0) if has_b2 else None
-        return (dx.view(B, N, -1), None, None, None, grads['w1'], grads['b1'], grads['wd'], grads['bd'],
-                grads['w2'], db2)
+        return (dx.view(B, N, -1), None, None, None, grads['w1'], grads['b1'], grads['wd'],
+                grads['bd'], grads['w2'], db2)
 
 
 class _Scratch:

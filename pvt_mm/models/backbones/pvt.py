@@ -180,7 +180,7 @@ class PVTBlock(nn.Module):
         the FFN op's smaller chunks, which keep the recomputation's peak low)."""
         x = x + self.drop_path(self.attn(self.norm1(x), hw))
         if with_cp and x.requires_grad:
-            return x + cp.checkpoint(self._ffn, x, hw, True, use_reentrant=False)
+            return x + cp.checkpoint(self._ffn, x, hw, lean=True, use_reentrant=False)
         return x + self._ffn(x, hw)
 
     def _ffn(self, x, hw, lean=False):
