@@ -19,7 +19,9 @@ per implementation: on CUDA ``torch.cuda.max_memory_allocated``, on CPU the grow
 process's peak resident set. On CPU the timed steps also report the fresh pages they fault in
 (minor page faults x page size, median per step): memory the allocator had returned to the
 system and the kernel must zero again. Its cost varies from machine to machine and is a large
-part of the run-to-run noise of step times.
+part of the run-to-run noise of step times. ``--keep-freed-memory`` times the steps with glibc
+told to keep freed memory in the process (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``),
+so no step pays page faults: the speed-ups of the computation alone.
 """
 import argparse
 import json
@@ -47,6 +49,9 @@ def parse_args():
     parser.add_argument('--amp', action='store_true', help='autocast (fp16 on CUDA, bf16 on CPU)')
     parser.add_argument('--steps', type=int, default=3, help='timed steps after one warm-up')
     parser.add_argument('--impls', nargs='+', default=list(IMPLS), choices=IMPLS)
+    parser.add_argument('--keep-freed-memory', action='store_true',
+                        help='CPU: time with glibc keeping freed memory in the process, so no '
+                        'step faults in fresh pages (the compute-only speed-ups)')
     parser.add_argument('--one', help=argparse.SUPPRESS)  # internal: a single measurement
     return parser.parse_args()
 
@@ -153,9 +158,13 @@ def run_one(spec):
     print(json.dumps(dict(times=times, faults=faults)))
 
 
-def _subprocess(spec):
+# glibc: serve every block below 1 GiB from the heap and never give the heap's top back.
+KEEP_FREED_MEMORY = dict(MALLOC_MMAP_THRESHOLD_=str(1 << 30), MALLOC_TRIM_THRESHOLD_=str(1 << 32))
+
+
+def _subprocess(spec, **env):
     proc = subprocess.run([sys.executable, __file__, '--one', spec], capture_output=True,
-                          text=True, env=dict(os.environ, PYTHONWARNINGS='ignore'))
+                          text=True, env=dict(os.environ, PYTHONWARNINGS='ignore', **env))
     if proc.returncode:
         raise RuntimeError(proc.stderr.strip()[-400:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -166,7 +175,9 @@ def compare(args):
     amp = str(int(args.amp))
     print(f'{len(args.archs) * len(args.shapes)} settings x {len(args.impls)} implementations on '
           f'{args.device} ({torch.get_num_threads()} threads), amp={"on" if args.amp else "off"}, '
-          f'median of {args.steps} interleaved steps', flush=True)
+          f'median of {args.steps} interleaved steps'
+          + (', freed memory kept (no page faults)' if args.keep_freed_memory else ''), flush=True)
+    timing_env = KEEP_FREED_MEMORY if args.keep_freed_memory else {}
     for arch in args.archs:
         for shape in args.shapes:
             impls = list(args.impls)
@@ -183,7 +194,7 @@ def compare(args):
                 print(f'  {arch:10s} {shape:9s} {impl:10s} peak extra memory '
                       f'{res[impl]["peak"] / 2**20:7.0f} MiB', flush=True)
             timed = _subprocess('|'.join(['time', ','.join(impls), arch, shape, args.device,
-                                          amp, str(args.steps)]))
+                                          amp, str(args.steps)]), **timing_env)
             for impl, rounds in timed['times'].items():
                 res[impl]['rounds'] = rounds
                 res[impl]['seconds'] = seconds = statistics.median(rounds)
