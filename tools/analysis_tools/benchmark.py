@@ -10,7 +10,7 @@ written the way the official code is (explicit softmax(QK^T)V, ``nn.Linear`` q/k
 ``pvt_mm.testing.OfficialPVT``), and pvt_mm with ``with_cp=True``:
 
     python tools/analysis_tools/benchmark.py --compare [--archs pvt-small pvtv2-b2] \
-        [--shapes 512x512 800x1333] [--device cpu|cuda] [--amp]
+        [--shapes 512x512 800x1333] [--device cpu|cuda] [--amp] [--keep-freed-memory]
 
 Times: all implementations are built in one process and their steps interleaved, so they
 share the machine's state; the median over ``--steps`` rounds after one warm-up. Peak extra
