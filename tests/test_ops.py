@@ -18,14 +18,14 @@ def plain_ffn(m, x, hw):
     return F.linear(F.gelu(h), m.fc2.weight, m.fc2.bias)
 
 
-# Chunks: the whole batch (as on CUDA), whole images, several rows (halo rows cross chunk
-# borders), one row.
+# Chunks: the whole batch in GEMMs (the CUDA path, run on CPU), whole images, several rows
+# (halo rows cross chunk borders), one row.
 @pytest.mark.parametrize('chunk_bytes', [None, 4 << 20, 2000, 1])
 @pytest.mark.parametrize('dwconv,relu', [(False, False), (True, False), (True, True),
                                          (False, True)])
 def test_ffn_equals_plain_ops(monkeypatch, chunk_bytes, dwconv, relu):
     if chunk_bytes is None:
-        monkeypatch.setattr(ops, '_chunks', lambda batch, hw, *_: [(0, batch, 0, hw[0])])
+        monkeypatch.setattr(ops, '_cpu_path', lambda device: False)
     else:
         monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', chunk_bytes)
     torch.manual_seed(0)
@@ -86,11 +86,14 @@ def rel(a, b):
     return ((a - b).norm() / b.norm()).item()
 
 
+@pytest.mark.parametrize('cpu_path', [True, False])
 @pytest.mark.parametrize('cls,arch', [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')])
-def test_training_step_is_the_official_math(monkeypatch, cls, arch):
-    """Fused attention and FFN (chunked, with halo rows) vs the official formulation in float64:
-    outputs and every parameter gradient agree to rounding."""
+def test_training_step_is_the_official_math(monkeypatch, cls, arch, cpu_path):
+    """Fused attention and FFN vs the official formulation in float64: outputs and every
+    parameter gradient agree to rounding, on the CPU path (chunked, with halo rows) and on the
+    one CUDA takes (whole batch, GEMMs; run here on CPU)."""
     monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', 16 << 10)
+    monkeypatch.setattr(ops, '_cpu_path', lambda device: cpu_path)
     outs, outs_ref, grads, grads_ref = training_step(cls, arch, torch.float64, (96, 64))
     assert max(rel(a, b) for a, b in zip(outs, outs_ref)) < 1e-12
     assert max(rel(grads[k], grads_ref[k]) for k in grads) < 1e-9

@@ -37,15 +37,21 @@ def _tokens(x):
     return x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
 
 
+def _cpu_path(device):
+    """Whether ``device`` takes the CPU code paths (1x1 convolutions, row chunks); elsewhere
+    (CUDA) plain GEMMs over the whole batch."""
+    return device.type == 'cpu'
+
+
 def _linear(a, weight, bias):
-    if a.device.type == 'cpu':
+    if _cpu_path(a.device):
         return _tokens(F.conv2d(_as_map(a), weight.view(*weight.shape, 1, 1), bias))
     return F.linear(a, weight, bias)
 
 
 def _linear_backward(dy, a, weight):
     """Gradients of ``_linear(a, weight, bias)`` w.r.t. ``a`` and ``weight``."""
-    if a.device.type == 'cpu':
+    if _cpu_path(a.device):
         da, dw, _ = torch.ops.aten.convolution_backward(
             _as_map(dy), _as_map(a), weight.view(*weight.shape, 1, 1), None, [1, 1], [0, 0],
             [1, 1], False, [0, 0], 1, [True, True, False])
@@ -79,7 +85,7 @@ def _autocast_dtype(device_type):
 def _chunks(batch, hw, hidden, device, itemsize, lean=False):
     """Pieces ``(b0, b1, r0, r1)`` of the token grid: images b0..b1-1, rows r0..r1-1."""
     h, w = hw
-    if device.type != 'cpu':
+    if not _cpu_path(device):
         return [(0, batch, 0, h)]
     limit = _CPU_LEAN_CHUNK_BYTES if lean else _CPU_CHUNK_BYTES
     rows = max(1, limit // (w * hidden * itemsize))
