@@ -140,9 +140,11 @@ def test_block_stores_input_and_one_hidden_tensor(cls, arch):
     assert theirs == (2 * 8 + (8 if cls is PVTv2 else 0)) * token_bytes + token_bytes
 
 
-def test_ffn_under_autocast():
+@pytest.mark.parametrize('cpu_path', [True, False])
+def test_ffn_under_autocast(monkeypatch, cpu_path):
     """bf16 autocast on CPU: the fused FFN computes in bf16 like the plain modules would, and
-    returns float32 gradients for float32 parameters."""
+    returns float32 gradients for float32 parameters (also on the CUDA path's GEMMs)."""
+    monkeypatch.setattr(ops, '_cpu_path', lambda device: cpu_path)
     torch.manual_seed(0)
     m = FFN(32, 128, dwconv=True)
     x = torch.randn(2, 48, 32, requires_grad=True)
