@@ -84,6 +84,35 @@ def test_benchmark_compare_measures_every_implementation():
     assert len(fresh) == 4 and all(f >= 0 for f in fresh)
 
 
+def _benchmark_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('pvt_benchmark', BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('impl', ['pvt_mm', 'mmdet', 'reference'])
+def test_benchmark_step_backpropagates_real_gradients(impl):
+    """PVTv2's stage-closing LayerNorms make the mean of the outputs constant at initialisation,
+    so it would only backpropagate rounding noise; the benchmark's random output gradients reach
+    the first patch embedding at full size, the same in every implementation."""
+    bench = _benchmark_module()
+    torch.manual_seed(0)
+    model = bench.build_backbone(impl, 'pvtv2-b0').train()
+    first = next(p for p in model.parameters() if p.dim() == 4 and p.shape[1] == 3)
+    seen = []
+    first.register_hook(lambda g: seen.append(g.norm().item()))
+    x = torch.randn(1, 3, 64, 64)
+    sum(o.mean() for o in model(x)).backward()
+    step = bench.make_step(model, x, 'cpu', False)
+    step()
+    step()
+    assert seen[0] < 1e-6 * seen[1]
+    assert seen[1] > 1e-2 and seen[2] == pytest.approx(seen[1], rel=1e-5)
+    assert first.grad is None
+
+
 def test_benchmark_keep_freed_memory_times_without_page_faults():
     """At 256x256 mmdet and the reference fault in 40-65 MiB per step with glibc's defaults;
     with ``--keep-freed-memory`` (median over the timed steps) next to none."""

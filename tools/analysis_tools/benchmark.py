@@ -91,15 +91,28 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def make_step(model, x, device, amp):
-    """One training step of a backbone: forward, a scalar loss over all outputs, backward."""
+def make_step(model, x, device, amp, random_grads=True):
+    """One training step: forward, backward, gradients cleared.
+
+    ``random_grads``: backpropagate fixed random gradients of all outputs (drawn once, the same
+    for every implementation), as a real loss on them would give. A scalar such as the sum of
+    the outputs' means would not do: PVTv2 closes every stage with a LayerNorm, and at
+    initialisation (weight 1, bias 0) its output's mean over each token is zero whatever its
+    input, so every gradient below it would be rounding noise. Otherwise ``model`` returns scalar losses and they are summed.
+    """
     dtype = torch.float16 if device == 'cuda' else torch.bfloat16
+    grads = []
 
     def step():
         with torch.autocast(device, dtype=dtype, enabled=amp):
             outs = model(x)
-            loss = sum(o.float().mean() for o in outs)
-        loss.backward()
+        if not random_grads:
+            sum(o.float().sum() for o in outs).backward()
+        else:
+            if not grads:
+                gen = torch.Generator().manual_seed(0)
+                grads.extend(torch.randn(o.shape, generator=gen).to(o) for o in outs)
+            torch.autograd.backward(list(outs), grads)
         model.zero_grad(set_to_none=True)
 
     return step
@@ -298,7 +311,7 @@ def benchmark_config(args):
             return [sum(v if isinstance(v, torch.Tensor) else sum(v) for k, v in losses.items()
                         if 'loss' in k).reshape(1)]
 
-    step = make_step(Loss(model), x, args.device, args.amp)
+    step = make_step(Loss(model), x, args.device, args.amp, random_grads=False)
     peak = peak_extra_memory(step, args.device)
     seconds = statistics.median(time_step(step, args.device) for _ in range(args.steps))
     print(f'training step: {seconds:.3f} s, peak extra memory {peak / 2**20:.0f} MiB '
