@@ -98,7 +98,8 @@ def make_step(model, x, device, amp, random_grads=True):
     for every implementation), as a real loss on them would give. A scalar such as the sum of
     the outputs' means would not do: PVTv2 closes every stage with a LayerNorm, and at
     initialisation (weight 1, bias 0) its output's mean over each token is zero whatever its
-    input, so every gradient below it would be rounding noise. Otherwise ``model`` returns scalar losses and they are summed.
+    input, so every gradient below it would be rounding noise. Otherwise ``model`` returns
+    scalar losses and they are summed.
     """
     dtype = torch.float16 if device == 'cuda' else torch.bfloat16
     grads = []
