@@ -12,6 +12,14 @@ def _ids(p):
     return f'{p[0].__name__}-{p[1]}'
 
 
+def random_projection(outs):
+    """A loss with full-size gradients. Means or squared means of the outputs would not do:
+    PVTv2 closes every stage with a LayerNorm, whose output has mean 0 and mean square about 1
+    over each token at initialisation, so nearly all gradients below it would vanish."""
+    gen = torch.Generator().manual_seed(0)
+    return sum((o * torch.randn(o.shape, generator=gen)).sum() for o in outs)
+
+
 @pytest.mark.parametrize('cls_arch', ALL_ARCHS, ids=_ids)
 def test_shapes_strides_channels(cls_arch):
     cls, arch = cls_arch
@@ -120,7 +128,8 @@ def test_frozen_stages():
     assert all(not p.requires_grad for p in model.stages[:2].parameters())
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2,
                             weight_decay=0.1)
-    sum(o.mean() for o in model(torch.randn(2, 3, 64, 64))).backward()
+    random_projection(model(torch.randn(2, 3, 64, 64))).backward()
+    assert all(p.grad is None for p in model.stages[:2].parameters())
     opt.step()
     for k, v in model.stages[:2].state_dict().items():
         assert torch.equal(v, frozen[k]), k
@@ -141,9 +150,10 @@ def test_with_cp_same_outputs_and_gradients(cls, arch):
     for a, b in zip(*outs):
         assert torch.allclose(a, b, atol=1e-6)
     for m, o in zip((ref, cp), outs):
-        sum((t * t).mean() for t in o).backward()
+        random_projection(o).backward()
+    assert torch.cat([p.grad.flatten() for p in ref.parameters()]).abs().median() > 1e-2
     for (name, p), q in zip(ref.named_parameters(), cp.parameters()):
-        assert torch.allclose(p.grad, q.grad, atol=1e-6, rtol=1e-4), name
+        torch.testing.assert_close(q.grad, p.grad, atol=1e-5, rtol=1e-4, msg=name)
 
 
 def test_pos_embed_resized_bilinear_from_pretrain_grid():
