@@ -95,8 +95,9 @@ def _benchmark_module():
 @pytest.mark.parametrize('impl', ['pvt_mm', 'mmdet', 'reference'])
 def test_benchmark_step_backpropagates_real_gradients(impl):
     """PVTv2's stage-closing LayerNorms make the mean of the outputs constant at initialisation,
-    so it would only backpropagate rounding noise; the benchmark's random output gradients reach
-    the first patch embedding at full size, the same in every implementation."""
+    so it would only backpropagate rounding noise; the benchmark's step (fixed random output
+    gradients) reaches each implementation's first patch embedding at full size, the same
+    gradient every step, and leaves no gradients behind."""
     bench = _benchmark_module()
     torch.manual_seed(0)
     model = bench.build_backbone(impl, 'pvtv2-b0').train()
