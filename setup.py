@@ -32,7 +32,10 @@ setup(
     # The configs travel with the package (pvt_mm/.mim links to the repository's configs/), so
     # `_base_ = 'pvt_mm::pvt/...'` works from a regular install too.
     package_data={
-        'pvt_mm': ['.mim/model-index.yml', '.mim/configs/*/*.py', '.mim/configs/*/*/*.py']
+        'pvt_mm': [
+            '.mim/model-index.yml', '.mim/configs/*/*.py', '.mim/configs/*/*/*.py',
+            '.mim/configs/*/metafile.yml'
+        ]
     },
     install_requires=read_requirements('runtime.txt'),
     extras_require={

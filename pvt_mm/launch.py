@@ -3,12 +3,14 @@
 The toolbox is chosen by the config's ``default_scope`` (``'mmdet'`` or ``'mmseg'``), so one
 ``tools/train.py`` and one ``tools/test.py`` serve detection and segmentation alike.
 """
+import logging
 import os
 import os.path as osp
 from typing import Optional
 
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 
 from . import compat
 
@@ -70,14 +72,20 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
         compat.prepare_cpu_run(cfg)
 
 
-def set_amp(cfg: Config) -> None:
-    """``--amp``: mixed precision through mmengine's ``AmpOptimWrapper`` (dynamic loss scale)."""
-    if not torch.cuda.is_available():
-        raise SystemExit('--amp: mmengine\'s AmpOptimWrapper needs a CUDA device (fp16 autocast '
-                         'with a loss scaler); this machine has none. Train without --amp on '
-                         'CPU.')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
-    cfg.optim_wrapper.loss_scale = 'dynamic'
+def set_precision(cfg: Config, amp: bool = False) -> None:
+    """Mixed precision through mmengine's ``AmpOptimWrapper`` (dynamic loss scale), asked for by
+    ``--amp`` or by the config (the official fp16 recipes). That wrapper needs CUDA: on a machine
+    without it the run trains in fp32, and says so in one log line."""
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if cfg.optim_wrapper.get('type') != 'AmpOptimWrapper' or torch.cuda.is_available():
+        return
+    for key in ('loss_scale', 'dtype'):
+        cfg.optim_wrapper.pop(key, None)
+    cfg.optim_wrapper.type = 'OptimWrapper'
+    print_log('No CUDA: mixed precision (AmpOptimWrapper) needs a CUDA device; this run trains '
+              'in fp32 (OptimWrapper).', logger='current', level=logging.WARNING)
 
 
 def set_resume(cfg: Config, resume: Optional[str]) -> None:
@@ -86,6 +94,17 @@ def set_resume(cfg: Config, resume: Optional[str]) -> None:
         cfg.resume, cfg.load_from = True, None
     elif resume is not None:
         cfg.resume, cfg.load_from = True, check_checkpoint(resume)
+
+
+def check_checkpoint_fit(cfg: Config, require: str) -> None:
+    """Check loaded checkpoints against the model (:class:`~pvt_mm.engine.CheckpointFitHook`),
+    requiring ``'all'`` its tensors or ``'any'``; added if the config lacks the hook."""
+    hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'CheckpointFitHook']
+    if not hooks:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(type='CheckpointFitHook')]
+        hooks = cfg.custom_hooks[-1:]
+    for hook in hooks:
+        hook['require'] = require
 
 
 def check_checkpoint(path: str) -> str:

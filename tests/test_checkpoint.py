@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from pvt_mm import PVT, PVTv2
-from pvt_mm.models import convert_state_dict, detect_format
+from pvt_mm.models import CheckpointError, convert_state_dict, detect_format
 from pvt_mm.testing import OfficialPVT
 
 # Official ImageNet models, millions of parameters (PVT and PVTv2 papers / release).
@@ -100,8 +100,9 @@ def test_mismatched_checkpoint_names_the_keys(tmp_path):
     path = tmp_path / 'bad.pth'
     torch.save(sd, path)
     model = PVT(arch='tiny', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(KeyError) as err:
+    with pytest.raises(CheckpointError) as err:
         model.init_weights()
+    assert str(path) in str(err.value)
     assert 'stages.1.blocks.1.mlp.fc2.bias' in str(err.value)
     assert 'stages.0.blocks.0.attn.extra.weight' in str(err.value)
 

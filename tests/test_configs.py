@@ -1,58 +1,109 @@
-"""Every shipped config builds, has the papers' hyper-parameters and parameter counts, and can be
-inherited from another directory by path and by the ``pvt_mm::`` scope."""
+"""Every shipped config is listed in the model index, builds with the listed (and published)
+parameter count, has the official recipes' hyper-parameters, and can be inherited from another
+directory by path and by the ``pvt_mm::`` scope."""
 import glob
 import os.path as osp
+import re
 
 import pytest
+import yaml
 from mmengine.config import Config
 
 from tools_helper import CONFIGS, build_model
 
-# Millions of parameters of the built models (PVT / PVTv2 papers), checked within 1%.
-PAPER_PARAMS = {
-    'retinanet': dict(t=23.0, s=34.2, m=53.9, l=71.1, b0=13.0, b1=23.8, b2=35.1, **{
-        'b2-li': 32.3}, b3=55.0, b4=72.3, b5=91.7),
-    'mask-rcnn': dict(t=32.9, s=44.1, m=63.9, l=81.0, b0=23.5, b1=33.7, b2=45.0, **{
-        'b2-li': 42.2}, b3=64.9, b4=82.2, b5=101.6),
-    'fpn': dict(t=17.0, s=28.2, m=48.0, l=65.1, b0=7.6, b1=17.8, b2=29.1, **{'b2-li': 26.3},
-                b3=49.0, b4=66.3, b5=85.7),
-}
-ARCH = dict(t='tiny', s='small', m='medium', l='large')
+ROOT = osp.dirname(CONFIGS)
 URL = 'https://github.com/whai362/PVT/releases/download/v2/'
+ARCH = dict(t='tiny', s='small', m='medium', l='large')
 
 
-def _configs():
-    out = []
-    for fam, sizes in PAPER_PARAMS.items():
-        for size in sizes:
-            if size in ARCH:
-                name = (f'pvt/{fam}_pvt-{size}_fpn_1x_coco.py' if fam != 'fpn' else
-                        f'pvt/fpn_pvt-{size}_8xb4-40k_ade20k-512x512.py')
-            else:
-                name = (f'pvtv2/{fam}_pvtv2-{size}_fpn_1x_coco.py' if fam != 'fpn' else
-                        f'pvtv2/fpn_pvtv2-{size}_8xb4-40k_ade20k-512x512.py')
-            out.append((fam, size, name))
+def _listed_models():
+    """Every model of the metafiles the root model-index.yml imports."""
+    with open(osp.join(ROOT, 'model-index.yml')) as f:
+        index = yaml.safe_load(f)
+    models = []
+    for path in index['Import']:
+        with open(osp.join(ROOT, path)) as f:
+            models += yaml.safe_load(f)['Models']
+    return models
+
+
+MODELS = _listed_models()
+
+
+def _paper_params():
+    """Published parameter counts (millions) and their tolerance, by config name.
+
+    1x (PVT / PVTv2 papers, one decimal): within 1%. 3x (PVTv2 paper, Table 4, whole millions):
+    within the rounding. Mask R-CNN 3x is the 1x model.
+    """
+    one_x = {
+        'retinanet': dict(t=23.0, s=34.2, m=53.9, l=71.1, b0=13.0, b1=23.8, b2=35.1, **{
+            'b2-li': 32.3}, b3=55.0, b4=72.3, b5=91.7),
+        'mask-rcnn': dict(t=32.9, s=44.1, m=63.9, l=81.0, b0=23.5, b1=33.7, b2=45.0, **{
+            'b2-li': 42.2}, b3=64.9, b4=82.2, b5=101.6),
+        'fpn': dict(t=17.0, s=28.2, m=48.0, l=65.1, b0=7.6, b1=17.8, b2=29.1, **{
+            'b2-li': 26.3}, b3=49.0, b4=66.3, b5=85.7),
+    }
+    out = {}
+    for fam, sizes in one_x.items():
+        for size, params in sizes.items():
+            net = f'pvt-{size}' if size in ARCH else f'pvtv2-{size}'
+            name = (f'{fam}_{net}_fpn_1x_coco' if fam != 'fpn' else
+                    f'fpn_{net}_8xb4-40k_ade20k-512x512')
+            out[name] = (params, 0.01 * params)
+            if fam == 'mask-rcnn' and size.startswith('b'):
+                out[f'mask-rcnn_{net}_fpn_ms-crop-3x_coco'] = (params, 0.01 * params)
+    table4 = {'cascade-mask-rcnn': (83, 80), 'atss': (33, 30), 'gfl': (33, 30),
+              'sparse-rcnn': (107, 104)}
+    for fam, (b2, b2li) in table4.items():
+        for arch, params in (('b2', b2), ('b2-li', b2li)):
+            name = (f'sparse-rcnn_pvtv2-{arch}_fpn_300-proposals_crop-ms-480-800-3x_coco'
+                    if fam == 'sparse-rcnn' else f'{fam}_pvtv2-{arch}_fpn_ms-crop-3x_coco')
+            out[name] = (params, 0.5)
+    out['retinanet_pvt-s_fpn_1x_coco-640'] = out['retinanet_pvt-s_fpn_1x_coco']
     return out
 
 
-def test_every_config_file_is_covered():
-    shipped = {osp.relpath(p, CONFIGS) for p in glob.glob(osp.join(CONFIGS, 'pvt*/*.py'))}
-    assert shipped == {name for _, _, name in _configs()}
+PAPER_PARAMS = _paper_params()
 
 
-@pytest.mark.parametrize('fam,size,name', _configs(), ids=[c[2] for c in _configs()])
-def test_config_builds_with_paper_params(fam, size, name):
-    cfg = Config.fromfile(osp.join(CONFIGS, name))
+def test_model_index_lists_every_config_once():
+    shipped = {osp.relpath(p, ROOT) for p in glob.glob(osp.join(CONFIGS, 'pvt*/*.py'))}
+    listed = [m['Config'] for m in MODELS]
+    assert sorted(listed) == sorted(shipped)  # every config, each once, nothing else
+    assert all(m['Name'] == osp.basename(m['Config'])[:-3] for m in MODELS)
+    assert set(PAPER_PARAMS) <= {m['Name'] for m in MODELS}
+    # The model-index library (what `mim search` reads) parses the index the same way.
+    modelindex = pytest.importorskip('modelindex')
+    index = modelindex.load(osp.join(ROOT, 'model-index.yml'))
+    assert sorted(m.config for m in index.models) == sorted(listed)
+
+
+@pytest.mark.parametrize('meta', MODELS, ids=[m['Name'] for m in MODELS])
+def test_config_builds_as_listed(meta):
+    name, info = meta['Name'], meta['Metadata']
+    cfg = Config.fromfile(osp.join(ROOT, meta['Config']))
+    assert 'pvt_mm' in cfg.custom_imports.imports
+    hooks = [h.type for h in cfg.custom_hooks]
+    assert 'RNGStateHook' in hooks and 'CheckpointFitHook' in hooks
     backbone = cfg.model.backbone
+    size = re.search(r'_pvt(v2)?-(\w+?(-li)?)_', name)[2]
     v1 = size in ARCH
     assert backbone.type == ('PVT' if v1 else 'PVTv2')
-    assert backbone.arch == (ARCH[size] if v1 else size)
+    assert backbone.arch == (ARCH[size] if v1 else size) and backbone.drop_path_rate == 0.1
     ckpt = (f'pvt_{ARCH[size]}.pth' if v1 else f'pvt_v2_{size.replace("-", "_")}.pth')
     assert backbone.init_cfg == dict(type='Pretrained', checkpoint=URL + ckpt)
-    assert 'pvt_mm' in cfg.custom_imports.imports
-    model = build_model(cfg)
-    params = sum(p.numel() for p in model.parameters()) / 1e6
-    assert params == pytest.approx(PAPER_PARAMS[fam][size], rel=0.01)
+    assert info['Pretrained Backbone'] == URL + ckpt
+    assert info['Batch Size'] == 8 * cfg.train_dataloader.batch_size
+    assert info.get('Epochs', info.get('Iterations')) == cfg.train_cfg.get(
+        'max_epochs', cfg.train_cfg.get('max_iters'))
+    amp = cfg.optim_wrapper.get('type') == 'AmpOptimWrapper'
+    assert amp == ('Mixed Precision Training' in info['Training Techniques'])
+    params = sum(p.numel() for p in build_model(cfg).parameters())
+    assert params == info['Parameters']
+    if name in PAPER_PARAMS:
+        paper, tolerance = PAPER_PARAMS[name]
+        assert abs(params / 1e6 - paper) <= tolerance, (params, paper)
 
 
 def test_detection_hyper_parameters():
@@ -145,3 +196,173 @@ def test_tools_run_from_another_directory_with_scope_config(tmp_path):
                            str(tmp_path / 'nope.py')], cwd=tmp_path, capture_output=True,
                           text=True)
     assert proc.returncode != 0 and 'config file not found' in proc.stderr
+
+
+def _3x(fam, arch):
+    if fam == 'sparse-rcnn':
+        return f'pvtv2/sparse-rcnn_pvtv2-{arch}_fpn_300-proposals_crop-ms-480-800-3x_coco.py'
+    return f'pvtv2/{fam}_pvtv2-{arch}_fpn_ms-crop-3x_coco.py'
+
+
+V2_ARCHS = ('b0', 'b1', 'b2', 'b2-li', 'b3', 'b4', 'b5')
+
+
+@pytest.mark.parametrize('fam', ['mask-rcnn', 'cascade-mask-rcnn', 'atss', 'gfl'])
+def test_3x_recipe(fam):
+    """The official 3x configs: 36 epochs, steps at 27 and 33 after a 500-iteration warm-up,
+    AdamW 1e-4 with weight decay 0.05 except on 'norm' parameters, 2 images per GPU; mixed
+    precision where the official runs used apex (all but Mask R-CNN b2 and, following it, the
+    other Mask R-CNN sizes)."""
+    for arch in V2_ARCHS:
+        cfg = Config.fromfile(osp.join(CONFIGS, _3x(fam, arch)))
+        assert cfg.train_cfg.max_epochs == 36 and cfg.train_dataloader.batch_size == 2
+        warmup, steps = cfg.param_scheduler
+        assert (warmup.type, warmup.start_factor, warmup.by_epoch, warmup.end) == (
+            'LinearLR', 0.001, False, 500)
+        assert (steps.type, steps.milestones, steps.gamma, steps.end) == (
+            'MultiStepLR', [27, 33], 0.1, 36)
+        assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999),
+                                                   weight_decay=0.05)
+        assert cfg.optim_wrapper.paramwise_cfg == dict(custom_keys={'norm': dict(decay_mult=0.)})
+        assert cfg.auto_scale_lr.base_batch_size == 16
+        amp = fam != 'mask-rcnn' or arch == 'b2-li'
+        assert (cfg.optim_wrapper.type == 'AmpOptimWrapper') == amp, arch
+        if amp:
+            assert cfg.optim_wrapper.loss_scale == 'dynamic'
+        test = {t.type: t for t in cfg.test_dataloader.dataset.pipeline}
+        assert test['Resize'].scale == (1333, 800) and test['Resize'].keep_ratio
+
+
+def test_3x_heads_are_the_official_ones():
+    cascade = Config.fromfile(osp.join(CONFIGS, _3x('cascade-mask-rcnn', 'b2'))).model
+    assert cascade.roi_head.stage_loss_weights == [1, 0.5, 0.25]
+    stds = [h.bbox_coder.target_stds for h in cascade.roi_head.bbox_head]
+    assert stds == [[0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1], [0.033, 0.033, 0.067, 0.067]]
+    for head in cascade.roi_head.bbox_head:
+        assert (head.type, head.num_shared_convs, head.num_shared_fcs, head.fc_out_channels) == (
+            'ConvFCBBoxHead', 4, 1, 1024)
+        assert head.norm_cfg.type == 'SyncBN' and not head.reg_class_agnostic
+        assert head.reg_decoded_bbox and head.loss_bbox == dict(type='GIoULoss', loss_weight=10.)
+    assert cascade.neck.get('start_level', 0) == 0 and cascade.neck.num_outs == 5
+    # ATSS and GFL: exactly mmdet's own models but for the backbone and the FPN's input widths.
+    import mmdet
+    mmdet_configs = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs')
+    for fam, mmdet_cfg in [('atss', 'atss/atss_r50_fpn_1x_coco.py'),
+                           ('gfl', 'gfl/gfl_r50_fpn_1x_coco.py')]:
+        ours = Config.fromfile(osp.join(CONFIGS, _3x(fam, 'b2'))).model.to_dict()
+        ref = Config.fromfile(osp.join(mmdet_configs, mmdet_cfg)).model.to_dict()
+        for model in (ours, ref):
+            del model['backbone'], model['neck']['in_channels']
+            model.pop('_scope_', None)  # set by mmengine on configs inherited via mmdet::
+        assert ours == ref, fam
+    atss = Config.fromfile(osp.join(CONFIGS, _3x('atss', 'b2'))).model
+    assert (atss.neck.start_level, atss.neck.add_extra_convs, atss.neck.num_outs) == (
+        1, 'on_output', 5)
+    assert atss.bbox_head.loss_bbox.type == 'GIoULoss' and atss.test_cfg.nms.iou_threshold == 0.6
+    gfl = Config.fromfile(osp.join(CONFIGS, _3x('gfl', 'b2'))).model.bbox_head
+    assert (gfl.loss_cls.type, gfl.loss_cls.beta, gfl.loss_dfl.loss_weight, gfl.reg_max) == (
+        'QualityFocalLoss', 2.0, 0.25, 16)
+
+
+def test_sparse_rcnn_recipe():
+    for arch in V2_ARCHS:
+        cfg = Config.fromfile(osp.join(CONFIGS, _3x('sparse-rcnn', arch)))
+        model = cfg.model
+        assert (model.neck.start_level, model.neck.add_extra_convs, model.neck.num_outs) == (
+            0, 'on_input', 4)
+        assert model.rpn_head.num_proposals == 300 and model.roi_head.num_stages == 6
+        assert cfg.optim_wrapper.type == 'OptimWrapper'  # fp32
+        assert cfg.optim_wrapper.clip_grad == dict(max_norm=1, norm_type=2)
+        assert cfg.optim_wrapper.optimizer.weight_decay == 1e-4
+        # Official: b2 lr 2.5e-5 / 1.4 with 1 image per GPU; b2-li 2.5e-5 with 2 (the others
+        # follow b2).
+        lr, batch = (2.5e-5, 2) if arch == 'b2-li' else (2.5e-5 / 1.4, 1)
+        assert cfg.optim_wrapper.optimizer.lr == pytest.approx(lr)
+        assert cfg.train_dataloader.batch_size == batch
+        assert cfg.auto_scale_lr.base_batch_size == 8 * batch
+        assert cfg.train_cfg.max_epochs == 36
+        assert [s.type for s in cfg.param_scheduler] == ['LinearLR', 'MultiStepLR']
+        assert cfg.param_scheduler[1].milestones == [27, 33]
+
+
+def test_detr_and_retinanet_640_recipes():
+    detr = Config.fromfile(osp.join(CONFIGS, 'pvt/detr_pvt-s_8xb2-50e_coco.py'))
+    assert detr.model.backbone.out_indices == (3, ) and detr.model.neck.in_channels == [512]
+    assert detr.model.data_preprocessor.pad_size_divisor == 32
+    assert detr.optim_wrapper.optimizer == dict(type='AdamW', lr=1e-4, weight_decay=1e-4)
+    assert detr.optim_wrapper.paramwise_cfg.custom_keys.backbone.lr_mult == 0.1
+    assert detr.optim_wrapper.clip_grad.max_norm == 0.1 and detr.optim_wrapper.type == 'OptimWrapper'
+    assert detr.train_cfg.max_epochs == 50
+    (steps, ) = detr.param_scheduler  # no warm-up
+    assert (steps.type, steps.milestones, steps.end) == ('MultiStepLR', [33], 50)
+    train = [t.type for t in detr.train_dataloader.dataset.pipeline]
+    assert train == ['LoadImageFromFile', 'LoadAnnotations', 'RandomChoiceResize', 'RandomFlip',
+                     'PackDetInputs']  # resize, then flip; no crop branch
+    scales = detr.train_dataloader.dataset.pipeline[2].scales
+    assert scales == [(1333, s) for s in range(640, 801, 32)]
+    r640 = Config.fromfile(osp.join(CONFIGS, 'pvt/retinanet_pvt-s_fpn_1x_coco-640.py'))
+    for pipeline in (r640.train_dataloader.dataset.pipeline, r640.test_dataloader.dataset.pipeline,
+                     r640.val_dataloader.dataset.pipeline):
+        (resize, ) = [t for t in pipeline if t.type == 'Resize']
+        assert resize.scale == (1066, 640) and resize.keep_ratio
+    assert r640.tta_pipeline[1].transforms[0][0].scale == (1066, 640)
+    assert r640.model.backbone.arch == 'small' and r640.train_cfg.max_epochs == 12
+
+
+@pytest.mark.parametrize('rel', [_3x('atss', 'b0'), _3x('mask-rcnn', 'b0')])
+def test_3x_train_pipeline_takes_both_branches(rel):
+    """The config's own training pipeline on a toy image: flips, both branches (plain multi-scale
+    keeps the aspect ratio; the crop branch changes it), short sides from 480-800, long <= 1333,
+    boxes inside the image."""
+    import numpy as np
+    from mmdet.registry import TRANSFORMS
+    from mmdet.structures.mask import BitmapMasks
+    from mmengine.dataset import Compose
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    cfg = Config.fromfile(osp.join(CONFIGS, rel))
+    steps = cfg.train_dataloader.dataset.pipeline[2:-1]  # after loading, before packing
+    assert [s.type for s in steps] == ['RandomFlip', 'RandomChoice']
+    pipeline = Compose([TRANSFORMS.build(s) for s in steps])
+    rng = np.random.default_rng(0)
+    aspects, flips, shorts = set(), set(), set()
+    for _ in range(60):
+        h, w = 300, 400
+        boxes = np.array([[40, 50, 200, 220], [250, 30, 380, 150]], np.float32)
+        masks = BitmapMasks(np.zeros((2, h, w), np.uint8), h, w)
+        out = pipeline(dict(img=rng.integers(0, 255, (h, w, 3), np.uint8), img_shape=(h, w),
+                            ori_shape=(h, w), gt_bboxes=boxes, gt_masks=masks,
+                            gt_bboxes_labels=np.array([0, 1]),
+                            gt_ignore_flags=np.zeros(2, bool)))
+        oh, ow = out['img'].shape[:2]
+        assert out['img_shape'] == (oh, ow) and max(oh, ow) <= 1333
+        shorts.add(min(oh, ow))
+        aspects.add(round(ow / oh, 2) == round(w / h, 2))
+        flips.add(out['flip'])
+        b = np.asarray(out['gt_bboxes'].tensor if hasattr(out['gt_bboxes'], 'tensor') else
+                       out['gt_bboxes'])
+        assert (b[:, 2] <= ow + 1e-3).all() and (b[:, 3] <= oh + 1e-3).all()
+    assert aspects == {True, False} and flips == {True, False}
+    assert shorts <= set(range(480, 801, 32)) and len(shorts) > 5
+
+
+def test_3x_weight_decay_spares_layernorms_not_head_norms():
+    """'norm' is a substring match: the backbone's LayerNorms get no weight decay, the cascade
+    heads' SyncBN ('bn') layers and the other weights get 0.05, as in the official runs."""
+    from mmengine.optim import build_optim_wrapper
+    cfg = Config.fromfile(osp.join(CONFIGS, _3x('cascade-mask-rcnn', 'b0')))
+    model = build_model(cfg)
+    cfg.optim_wrapper.type = 'OptimWrapper'
+    cfg.optim_wrapper.pop('loss_scale')
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay = {id(p): g['weight_decay'] for g in wrapper.optimizer.param_groups for p in g['params']}
+    named = dict(model.named_parameters())
+    ln = [n for n, m in model.named_modules() if type(m).__name__ == 'LayerNorm']
+    bn = [n for n, m in model.named_modules() if 'BatchNorm' in type(m).__name__]
+    assert ln and bn
+    for n in ln:
+        assert decay[id(named[n + '.weight'])] == 0 and decay[id(named[n + '.bias'])] == 0
+    for n in bn:
+        assert decay[id(named[n + '.weight'])] == 0.05, n
+    assert decay[id(named['backbone.stages.0.blocks.0.attn.q.weight'])] == 0.05
+    assert decay[id(named['roi_head.bbox_head.0.fc_cls.weight'])] == 0.05

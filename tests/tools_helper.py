@@ -60,3 +60,41 @@ custom_hooks = [dict(type='RNGStateHook'), dict(type='DumpRankWeightsHook', out_
                tmp_path / 'work', '--cfg-options', *cfg_options], cwd=tmp_path,
               env={'PORT': str(port)})
     return out, dump
+
+
+def _set_everywhere(node, key, value):
+    """Set ``key`` to ``value`` in every dict of a nested config that has it."""
+    if isinstance(node, dict):
+        if key in node:
+            node[key] = value
+        for v in node.values():
+            _set_everywhere(v, key, value)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            _set_everywhere(v, key, value)
+
+
+def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batch_size=1):
+    """A shipped detection config pointed at the toy COCO dataset (3 classes), written as one
+    self-contained config file in ``tmp_path``. Only the data, the class count, random init and
+    a zero score threshold (so an untrained detector's boxes reach COCO eval) change: the model,
+    the train pipeline, the schedule and the optimizer stay as shipped."""
+    import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
+    from mmengine.config import Config
+    cfg = Config.fromfile(src)
+    cfg.toy_data = dict(root='data/toy', num_train=num_train, num_val=num_val, size=size, seed=0)
+    root = 'data/toy/coco/'
+    for split in ('train', 'val', 'test'):
+        loader = cfg[f'{split}_dataloader']
+        loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
+        loader.dataset.update(data_root=root, metainfo=dict(classes=('square', 'circle',
+                                                                      'triangle')))
+    for split in ('val', 'test'):
+        cfg[f'{split}_evaluator'].ann_file = root + 'annotations/instances_val2017.json'
+    _set_everywhere(cfg.model, 'num_classes', 3)
+    _set_everywhere(cfg.model.get('test_cfg'), 'score_thr', 0.0)
+    cfg.model.backbone.init_cfg = None
+    cfg.default_hooks.logger.interval = 1
+    path = tmp_path / ('toy_' + osp.basename(src))
+    cfg.dump(str(path))
+    return path

@@ -1,7 +1,11 @@
 """Evaluate a checkpoint of a pvt_mm detector (COCO metrics) or segmentor (mIoU).
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE|DIR] [--show-dir DIR]
-                                           [--show] [--tta] [--cfg-options k=v ...] [--launcher ...]
+                                           [--show] [--tta] [--allow-partial-checkpoint]
+                                           [--cfg-options k=v ...] [--launcher ...]
+
+The checkpoint must fit the model: one that leaves any of its tensors unset is an error naming the
+file and the figures (``--allow-partial-checkpoint`` evaluates it anyway, with a warning).
 """
 import argparse
 
@@ -19,6 +23,9 @@ def parse_args():
     parser.add_argument('--show-dir', help='save drawn predictions to this directory')
     parser.add_argument('--wait-time', type=float, default=2, help='seconds per shown image')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
+    parser.add_argument('--allow-partial-checkpoint', action='store_true',
+                        help='evaluate even if the checkpoint leaves some of the model\'s '
+                        'tensors unset (a warning then gives the figures)')
     launch.common_args(parser)
     return parser.parse_args()
 
@@ -28,6 +35,7 @@ def main():
     cfg = launch.load_config(args.config, args.cfg_options, args.work_dir)
     launch.setup_launcher(cfg, args.launcher)
     cfg.load_from = launch.check_checkpoint(args.checkpoint)
+    launch.check_checkpoint_fit(cfg, 'any' if args.allow_partial_checkpoint else 'all')
     if args.show or args.show_dir:
         launch.enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
     if args.tta:

@@ -12,7 +12,7 @@ from pvt_mm import launch
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a PVT detector or segmentor')
     parser.add_argument('config', help='config file (mmdet or mmseg, chosen by default_scope)')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA)')
+    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA; fp32 without it)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by (total batch size / auto_scale_lr.base_batch_size)')
     parser.add_argument('--resume', nargs='?', const='auto', default=None,
@@ -26,11 +26,11 @@ def main():
     args = parse_args()
     cfg = launch.load_config(args.config, args.cfg_options, args.work_dir)
     launch.setup_launcher(cfg, args.launcher)
-    if args.amp:
-        launch.set_amp(cfg)
+    launch.set_precision(cfg, args.amp)
     if args.auto_scale_lr:
         launch.enable_auto_scale_lr(cfg)
     launch.set_resume(cfg, args.resume)
+    launch.check_checkpoint_fit(cfg, 'any')
     launch.build_runner(cfg).train()
 
 

@@ -1,5 +1,2 @@
 # MMDetection runtime (hooks, logging, visualizer, default_scope='mmdet') plus pvt_mm itself.
-_base_ = 'mmdet::_base_/default_runtime.py'
-custom_imports = dict(imports=['pvt_mm'], allow_failed_imports=False)
-# Random generators' states go into checkpoints, so `--resume` continues the same streams.
-custom_hooks = [dict(type='RNGStateHook')]
+_base_ = ['mmdet::_base_/default_runtime.py', './pvt_mm_plugin.py']

@@ -1,3 +1,3 @@
-from .hooks import RNGStateHook
+from .hooks import CheckpointFitHook, RNGStateHook
 
-__all__ = ['RNGStateHook']
+__all__ = ['CheckpointFitHook', 'RNGStateHook']

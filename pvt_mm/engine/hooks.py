@@ -4,6 +4,7 @@ import random
 import numpy as np
 import torch
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 
 
 class RNGStateHook(Hook):
@@ -31,3 +32,48 @@ class RNGStateHook(Hook):
         torch.set_rng_state(state['torch'])
         if 'cuda' in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state['cuda'])
+
+
+class CheckpointFitHook(Hook):
+    """Check every checkpoint the Runner loads against the model, before it is loaded.
+
+    mmengine loads whatever keys match and only logs the rest, so a wrong file (another model's,
+    or one whose layout nothing converts) would evaluate or train a randomly initialised model.
+    This hook first converts known whole-model layouts (mmdet 2.x DETR, the official PVT DETR
+    checkpoint), then measures how much of the model the checkpoint covers:
+
+    - nothing: always an error naming the file;
+    - part of it: an error when resuming or when ``require='all'`` (``tools/test.py``), else
+      (``load_from`` to fine-tune, e.g. with another class count) a warning with the figures.
+    """
+    priority = 'VERY_HIGH'
+
+    def __init__(self, require: str = 'any'):
+        if require not in ('all', 'any'):
+            raise ValueError(f"CheckpointFitHook: require must be 'all' or 'any', got {require!r}")
+        self.require = require
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        from mmengine.model import BaseTTAModel
+
+        from ..models.checkpoint import CheckpointError, checkpoint_fit, convert_mmdet2_detr
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if isinstance(model, BaseTTAModel):
+            model = model.module
+        state_dict = checkpoint.get('state_dict', checkpoint)
+        if convert_mmdet2_detr(state_dict):
+            runner.logger.info('Converted an mmdet 2.x DETR checkpoint to mmdet 3.x\'s layout')
+        fit = checkpoint_fit(model, state_dict)
+        name = runner._load_from or 'the checkpoint'
+        if fit.fitted == fit.total:
+            return
+        message = f'{name}: {fit.describe()}'
+        if fit.fitted == 0:
+            raise CheckpointError(f'{message}. No weights of this {type(model).__name__} found: '
+                                  'is it the checkpoint of another model?')
+        if runner._resume:
+            raise CheckpointError(f'{message}. A resumed run needs every tensor.')
+        if self.require == 'all':
+            raise CheckpointError(f'{message}. Evaluating would use random weights for the '
+                                  'rest; tools/test.py --allow-partial-checkpoint does it anyway.')
+        runner.logger.warning(f'{message}: the other tensors keep their initialisation.')

@@ -16,11 +16,19 @@ Known layouts of a backbone state dict (keys relative to the backbone):
 :func:`adapt_state_dict` runs as a load-state-dict pre-hook of the backbones, so every way of
 loading (``init_cfg`` Pretrained, a whole detector/segmentor checkpoint via ``load_from`` or
 ``tools/test.py``, ``model.load_state_dict``) goes through it.
+
+Whole-model layouts are converted before a checkpoint is loaded (:func:`convert_mmdet2_detr`, by
+the tools' :class:`~pvt_mm.engine.CheckpointFitHook` and by ``convert_pvt.py``), and
+:func:`checkpoint_fit` says how much of a model a checkpoint covers. :func:`read_checkpoint` is
+the one way pvt_mm reads a checkpoint file (also mmengine's loader for local files, see
+:mod:`pvt_mm.registry`): ``weights_only=True``, with errors that name the file and the problem.
 """
 import math
 import os.path as osp
+import pickle
 import re
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -29,6 +37,51 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 CLASSIFICATION_ONLY = re.compile(r'^(head\.|head_dist\.|cls_token$|norm\.)')
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used; the message names the file and says what is wrong."""
+
+
+_ZIP_MAGIC = b'PK\x03\x04'  # torch.save's format is a zip archive
+_PICKLE_PROTO = b'\x80'  # legacy torch.save files are pickles (protocol >= 2)
+
+
+def read_checkpoint(filename: str, map_location='cpu'):
+    """``torch.load(filename, weights_only=True)``, failing with a :class:`CheckpointError` that
+    names the file and says what is wrong with it (a directory, empty, not a PyTorch checkpoint,
+    truncated, or holding objects a weights-only load refuses)."""
+    filename = osp.expanduser(str(filename))
+    if osp.isdir(filename):
+        raise CheckpointError(f'{filename}: is a directory, not a checkpoint file')
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint not found: {filename}')
+    size = osp.getsize(filename)
+    if size == 0:
+        raise CheckpointError(f'{filename}: is empty (0 bytes), not a PyTorch checkpoint')
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    if head != _ZIP_MAGIC and head[:1] != _PICKLE_PROTO:
+        raise CheckpointError(f'{filename}: not a PyTorch checkpoint (starts with {head!r}, '
+                              'neither the zip archive torch.save writes nor a legacy pickle)')
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        refused = re.search(r'Unsupported global: GLOBAL ([\w.]+)', str(err))
+        if refused:
+            raise CheckpointError(
+                f'{filename}: holds a pickled {refused[1]} object, which a weights-only load '
+                'refuses (loading it could run arbitrary code). Re-save its tensors with '
+                'torch.save where it was made, or convert it with '
+                'tools/model_converters/convert_pvt.py.') from None
+        raise CheckpointError(f'{filename}: not a PyTorch checkpoint, or corrupt ({size} bytes; '
+                              'the unpickler failed at the start)') from None
+    except (RuntimeError, EOFError) as err:
+        if isinstance(err, EOFError) or 'zip archive' in str(err) or 'EOF' in str(err):
+            raise CheckpointError(
+                f'{filename}: truncated or corrupt ({size} bytes; the data ends before the '
+                'end of the checkpoint): a save or copy that did not finish') from None
+        raise
 
 
 def detect_format(keys) -> str:
@@ -118,8 +171,9 @@ def convert_state_dict(sd: Dict[str, torch.Tensor], model=None, mapping: Optiona
     """
     fmt = detect_format(sd)
     if fmt == 'unknown':
-        raise KeyError(f'no known PVT checkpoint layout (pvt_mm, official, mmdet, timm) fits '
-                       f'the keys {sorted(sd)[:8]}{" ..." if len(sd) > 8 else ""}')
+        raise CheckpointError(
+            f'no PVT weights found: no known PVT layout (pvt_mm, official, mmdet, timm) fits '
+            f'the keys {sorted(sd)[:8]}{" ..." if len(sd) > 8 else ""}')
     dropped = [k for k in sd if fmt != 'pvt_mm' and CLASSIFICATION_ONLY.match(k)]
     kept = OrderedDict((k, v) for k, v in sd.items() if k not in dropped)
     out = OrderedDict()
@@ -157,8 +211,9 @@ def fit_pos_embed(pos: torch.Tensor, grid: Tuple[int, int], name: str) -> torch.
     return pos.flatten(2).transpose(1, 2).to(dtype)
 
 
-def adapt_state_dict(model, state_dict: dict, prefix: str = '') -> None:
-    """Rewrite, in place, the entries of ``state_dict`` under ``prefix`` to ``model``'s layout."""
+def adapt_state_dict(model, state_dict: dict, prefix: str = '', quiet: bool = False) -> None:
+    """Rewrite, in place, the entries of ``state_dict`` under ``prefix`` to ``model``'s layout
+    (logging the layout it converted from, unless ``quiet``)."""
     sub = {k[len(prefix):]: k for k in state_dict if k.startswith(prefix)}
     if not sub:
         return
@@ -169,7 +224,7 @@ def adapt_state_dict(model, state_dict: dict, prefix: str = '') -> None:
     for full_key in sub.values():
         del state_dict[full_key]
     state_dict.update((prefix + k, v) for k, v in converted.items())
-    if fmt != 'pvt_mm':
+    if fmt != 'pvt_mm' and not quiet:
         msg = f'{type(model).__name__}: loaded a {fmt!r}-layout checkpoint'
         if dropped:
             msg += f'; dropped {len(dropped)} classification-only keys ({", ".join(dropped)})'
@@ -187,28 +242,38 @@ def unwrap_state_dict(ckpt: dict) -> dict:
 def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
     """Load a checkpoint file of any known layout into a PVT backbone, strictly.
 
-    ``prefix`` selects a sub-module of a whole-model checkpoint (e.g. ``'backbone.'``). Missing or
-    unexpected keys raise a ``KeyError`` naming them; shape mismatches raise from PyTorch.
+    ``prefix`` selects a sub-module of a whole-model checkpoint (e.g. ``'backbone.'``). A file
+    with no PVT weights, or missing or unexpected keys, raise a :class:`CheckpointError` naming
+    the file and the keys; shape mismatches raise from PyTorch.
     """
-    if '://' not in filename and not osp.isfile(filename):
-        raise FileNotFoundError(f'{type(model).__name__}: pretrained checkpoint not found: '
-                                f'{filename}')
-    state_dict = unwrap_state_dict(CheckpointLoader.load_checkpoint(filename, map_location='cpu'))
+    name = type(model).__name__
+    if '://' in filename:
+        ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+    else:
+        ckpt = read_checkpoint(filename)
+    state_dict = unwrap_state_dict(ckpt)
+    if not isinstance(state_dict, dict) or not all(
+            isinstance(v, torch.Tensor) for v in state_dict.values()):
+        raise CheckpointError(f'{name}: {filename}: no PVT weights found (not a state dict of '
+                              'tensors)')
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
         state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
         if not state_dict:
-            raise KeyError(f'{filename}: no keys start with prefix {prefix!r}')
+            raise CheckpointError(f'{name}: {filename}: no keys start with prefix {prefix!r}')
     state_dict = {k[len('module.'):] if k.startswith('module.') else k: v
                   for k, v in state_dict.items()}
+    if detect_format(state_dict) == 'unknown':
+        raise CheckpointError(
+            f'{name}: {filename}: no PVT weights found: no known PVT layout (pvt_mm, official, '
+            f'mmdet, timm) fits its keys {sorted(state_dict)[:5]} ... ({len(state_dict)} keys)')
     result = model.load_state_dict(state_dict, strict=False)
     if result.missing_keys or result.unexpected_keys:
-        raise KeyError(
-            f'{type(model).__name__}: checkpoint {filename} does not fit the model '
+        raise CheckpointError(
+            f'{name}: checkpoint {filename} does not fit the model '
             f'(format {detect_format(state_dict)!r}).\n'
             f'missing keys: {result.missing_keys}\nunexpected keys: {result.unexpected_keys}')
-    print_log(f'{type(model).__name__}: loaded pretrained weights from {filename}',
-              logger='current')
+    print_log(f'{name}: loaded pretrained weights from {filename}', logger='current')
 
 
 def convert_checkpoint(state_dict: Dict[str, torch.Tensor], model=None,
@@ -216,8 +281,10 @@ def convert_checkpoint(state_dict: Dict[str, torch.Tensor], model=None,
     """Convert a whole-model (backbone under ``backbone.``) or backbone-only state dict.
 
     Keys outside the backbone (neck, heads: the same in mmdet 2.x/3.x and mmseg 0.x/1.x) are
-    kept. Returns ``(state_dict, format, dropped_keys)``; see :func:`convert_state_dict`.
+    kept, but for mmdet 2.x's DETR head, which is renamed to mmdet 3.x's DETR. Returns ``(state_dict, format, dropped_keys)``; see :func:`convert_state_dict`.
     """
+    state_dict = dict(state_dict)
+    convert_mmdet2_detr(state_dict)
     prefix = 'backbone.' if any(k.startswith('backbone.') for k in state_dict) else ''
     backbone = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
     pairs = []
@@ -227,3 +294,70 @@ def convert_checkpoint(state_dict: Dict[str, torch.Tensor], model=None,
     if mapping is not None:
         mapping.extend((prefix + old, prefix + new) for old, new in pairs)
     return out, fmt, [prefix + k for k in dropped]
+
+
+# mmdet 2.x's DETR head held the transformer, the input projection and the queries; mmdet 3.x
+# moved them to the detector (ChannelMapper neck, encoder, decoder, query_embedding).
+_MMDET2_DETR = [
+    (r'^bbox_head\.input_proj\.', 'neck.convs.0.conv.'),
+    (r'^bbox_head\.query_embedding\.', 'query_embedding.'),
+    (r'^bbox_head\.transformer\.(encoder|decoder)\.layers\.(\d+)\.attentions\.0\.',
+     r'\1.layers.\2.self_attn.'),
+    (r'^bbox_head\.transformer\.decoder\.layers\.(\d+)\.attentions\.1\.',
+     r'decoder.layers.\1.cross_attn.'),
+    (r'^bbox_head\.transformer\.(encoder|decoder)\.layers\.(\d+)\.ffns\.0\.',
+     r'\1.layers.\2.ffn.'),
+    (r'^bbox_head\.transformer\.(encoder|decoder)\.', r'\1.'),
+]
+
+
+def convert_mmdet2_detr(state_dict: dict) -> int:
+    """Rename, in place, a whole mmdet 2.x DETR state dict (the official PVT DETR checkpoint) to
+    mmdet 3.x's DETR; returns how many keys were renamed (0 for any other checkpoint)."""
+    if not any(k.startswith('bbox_head.transformer.') for k in state_dict):
+        return 0
+    renamed = 0
+    for key in list(state_dict):
+        for pattern, repl in _MMDET2_DETR:
+            new, n = re.subn(pattern, repl, key)
+            if n:
+                state_dict[new] = state_dict.pop(key)
+                renamed += 1
+                break
+    return renamed
+
+
+@dataclass
+class CheckpointFit:
+    """How a state dict covers a model's tensors (``num_batches_tracked`` aside)."""
+    fitted: int
+    total: int
+    missing: List[str] = field(default_factory=list)
+    mismatched: List[str] = field(default_factory=list)
+    unexpected: List[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        parts = [f'fits {self.fitted} of the model\'s {self.total} tensors']
+        for title, keys in (('missing', self.missing), ('shape mismatch', self.mismatched),
+                            ('unexpected', self.unexpected)):
+            if keys:
+                parts.append(f'{len(keys)} {title} (first: {", ".join(keys[:3])})')
+        return '; '.join(parts)
+
+
+def checkpoint_fit(model, state_dict: dict) -> CheckpointFit:
+    """How ``state_dict`` (a whole-model checkpoint's weights) fits ``model``, after the layout
+    conversions loading applies (``module.`` prefixes, PVT backbone layouts)."""
+    sd = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
+    for name, module in model.named_modules():
+        if callable(getattr(module, '_adapt_checkpoint', None)):  # PVT / PVTv2
+            adapt_state_dict(module, sd, f'{name}.' if name else '', quiet=True)
+    expected = {k: v for k, v in model.state_dict().items()
+                if not k.endswith('num_batches_tracked')}
+    shape = {k: tuple(getattr(v, 'shape', ())) for k, v in sd.items()}
+    return CheckpointFit(
+        fitted=sum(k in sd and shape[k] == tuple(v.shape) for k, v in expected.items()),
+        total=len(expected),
+        missing=[k for k in expected if k not in sd],
+        mismatched=[k for k, v in expected.items() if k in sd and shape[k] != tuple(v.shape)],
+        unexpected=[k for k in sd if k not in expected and not k.endswith('num_batches_tracked')])

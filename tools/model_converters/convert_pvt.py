@@ -2,7 +2,8 @@
 
 Layouts: the official PVT release (ImageNet) and its mmdet 2.x / mmseg 0.x detection and
 segmentation checkpoints, mmdet 3.x's built-in PVT, timm's ``pvt_v2_*``. Whole detector /
-segmentor checkpoints keep their neck and heads; backbone-only files stay backbone-only.
+segmentor checkpoints keep their neck and heads (an mmdet 2.x DETR is renamed to mmdet 3.x's
+DETR); backbone-only files stay backbone-only.
 
     python tools/model_converters/convert_pvt.py SRC DST [--arch pvtv2-b2] [--show-mapping]
 
@@ -18,7 +19,8 @@ import torch
 
 import pvt_mm  # noqa: F401  (compat: weights_only loading of mmengine checkpoints)
 from pvt_mm import PVT, PVTv2
-from pvt_mm.models.checkpoint import convert_checkpoint, unwrap_state_dict
+from pvt_mm.models.checkpoint import (CheckpointError, convert_checkpoint, read_checkpoint,
+                                     unwrap_state_dict)
 
 
 def parse_args():
@@ -42,14 +44,20 @@ def build_backbone(arch):
 
 def main():
     args = parse_args()
-    ckpt = torch.load(args.src, map_location='cpu')
+    try:
+        ckpt = read_checkpoint(args.src)
+    except (CheckpointError, FileNotFoundError) as err:
+        raise SystemExit(f'error: {err}') from None
     state_dict = unwrap_state_dict(ckpt)
+    if not isinstance(state_dict, dict) or not all(
+            isinstance(v, torch.Tensor) for v in state_dict.values()):
+        raise SystemExit(f'error: {args.src}: no PVT weights found (not a state dict of tensors)')
     backbone = build_backbone(args.arch) if args.arch else None
     mapping = []
     try:
         converted, fmt, dropped = convert_checkpoint(state_dict, backbone, mapping)
-    except KeyError as err:
-        raise SystemExit(f'{args.src}: {err.args[0]}')
+    except CheckpointError as err:
+        raise SystemExit(f'error: {args.src}: {err}') from None
     renamed = [(old, new) for old, new in mapping if old != new]
     print(f'{args.src}: {fmt!r} layout; {len(mapping)} backbone tensors, {len(renamed)} renamed, '
           f'{len(dropped)} classification-only dropped')
