@@ -76,9 +76,10 @@ def _set_everywhere(node, key, value):
 
 def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batch_size=1):
     """A shipped detection config pointed at the toy COCO dataset (3 classes), written as one
-    self-contained config file in ``tmp_path``. Only the data, the class count, random init and
-    a zero score threshold (so an untrained detector's boxes reach COCO eval) change: the model,
-    the train pipeline, the schedule and the optimizer stay as shipped."""
+    self-contained config file in ``tmp_path``. Only the data, the class count, random init, a
+    zero score threshold (so an untrained detector's boxes reach COCO eval) and 20 detections
+    per image (CPU time) change: the model, the train pipeline, the schedule and the optimizer
+    stay as shipped."""
     import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
     from mmengine.config import Config
     cfg = Config.fromfile(src)
@@ -93,6 +94,8 @@ def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batc
         cfg[f'{split}_evaluator'].ann_file = root + 'annotations/instances_val2017.json'
     _set_everywhere(cfg.model, 'num_classes', 3)
     _set_everywhere(cfg.model.get('test_cfg'), 'score_thr', 0.0)
+    test_cfg = cfg.model.test_cfg.get('rcnn', cfg.model.test_cfg)
+    test_cfg.max_per_img = 20
     cfg.model.backbone.init_cfg = None
     cfg.default_hooks.logger.interval = 1
     path = tmp_path / ('toy_' + osp.basename(src))
