@@ -14,14 +14,20 @@ mmseg 1.2). Every fix lives here, is applied by ``import pvt_mm``, and has a tes
    a PEP 660 editable install (``pip install -e .`` with setuptools >= 64) puts it elsewhere,
    so ``pvt_mm::`` (or ``mmdet::`` from an editable mmdet) config bases are not found. Where
    that path does not exist we take the imported module's own directory.
+4. mmengine's local file backend writes in place, so a job killed (or a disk filling up) while
+   saving leaves a half-written ``epoch_N.pth`` under its final name. pvt_mm's local backend
+   writes every file through a temporary name renamed into place: a checkpoint is whole or
+   absent, and a failed write names the file and leaves the previous one untouched.
 """
 import datetime
 import importlib.util
+import os
 import os.path as osp
 import pickle
 
 import numpy as np
 import torch
+from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import HistoryBuffer
 
 
@@ -134,5 +140,46 @@ def locate_editable_packages():
         config_module.get_installed_path = _locate_package(config_module.get_installed_path)
 
 
+class WriteError(OSError):
+    """A file (a checkpoint, a log) that could not be written; the message names it."""
+
+
+def _atomic_write(data: bytes, filepath) -> None:
+    filepath = str(filepath)
+    os.makedirs(osp.dirname(osp.abspath(filepath)), exist_ok=True)
+    tmp = f'{filepath}.tmp-{os.getpid()}'
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except OSError as err:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise WriteError(err.errno, f'{filepath}: could not be written ({err.strerror}); the '
+                         'file under that name, if any, is unchanged') from None
+
+
+class AtomicLocalBackend(LocalBackend):
+    """Fix 4: mmengine's local backend, with ``put``/``put_text`` written atomically."""
+
+    def put(self, obj: bytes, filepath) -> None:
+        _atomic_write(obj, filepath)
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        _atomic_write(obj.encode(encoding), filepath)
+
+
+def write_local_files_atomically():
+    """Fix 4: register :class:`AtomicLocalBackend` for local paths (and drop cached instances
+    of the old one)."""
+    from mmengine.fileio import io
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+    for key in [k for k, v in io.backend_instances.items() if type(v) is LocalBackend]:
+        del io.backend_instances[key]
+
+
 allow_mmengine_checkpoints()
 locate_editable_packages()
+write_local_files_atomically()

@@ -3,16 +3,19 @@
 The toolbox is chosen by the config's ``default_scope`` (``'mmdet'`` or ``'mmseg'``), so one
 ``tools/train.py`` and one ``tools/test.py`` serve detection and segmentation alike.
 """
+import glob
 import logging
 import os
 import os.path as osp
-from typing import Optional
+import re
+from typing import Callable, Optional
 
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
 from . import compat
+from .models.checkpoint import CheckpointError, read_checkpoint
 
 TOOLBOXES = ('mmdet', 'mmseg')
 
@@ -89,11 +92,76 @@ def set_precision(cfg: Config, amp: bool = False) -> None:
 
 
 def set_resume(cfg: Config, resume: Optional[str]) -> None:
-    """``--resume``: ``'auto'`` continues from the work dir's latest checkpoint, a path from it."""
+    """``--resume``: ``'auto'`` continues from the work dir's newest complete checkpoint
+    (:func:`find_resumable_checkpoint`; none: training starts afresh), a path from that file."""
     if resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        cfg.resume, cfg.load_from = True, find_resumable_checkpoint(cfg.work_dir)
     elif resume is not None:
         cfg.resume, cfg.load_from = True, check_checkpoint(resume)
+
+
+def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``last_checkpoint`` names or, if that one is missing or damaged (a job
+    killed while saving with a tool that does not save atomically, a disk that filled up), the
+    newest complete ``epoch_N.pth`` / ``iter_N.pth``, saying so; None if there is none. A work
+    dir holding only damaged checkpoints is an error naming each."""
+    named = None
+    last = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            named = f.read().strip() or None
+
+    def number(path):
+        return int(re.search(r'_(\d+)\.pth$', path)[1])
+
+    saved = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')) +
+                   glob.glob(osp.join(work_dir, 'iter_*.pth')), key=number, reverse=True)
+    candidates = ([named] if named else []) + [p for p in saved if p != named]
+    problems = []
+    for path in candidates:
+        try:
+            read_checkpoint(path, mmap=True)
+        except (CheckpointError, FileNotFoundError) as err:
+            problems.append(str(err))
+            continue
+        if problems:
+            print_log(f'{problems[0]}; resuming from {path} instead.', logger='current',
+                      level=logging.WARNING)
+        return path
+    if problems:
+        raise CheckpointError(f'--resume: no complete checkpoint in {work_dir}: ' +
+                              '; '.join(problems))
+    return None
+
+
+class WorkDirError(RuntimeError):
+    """A work dir that cannot be created or written."""
+
+
+def prepare_work_dir(cfg: Config) -> None:
+    """Create the work dir and write to it now, so that a directory that cannot hold logs and
+    checkpoints fails at start, naming it, rather than at the first checkpoint."""
+    path = cfg.work_dir
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = osp.join(path, f'.write-test-{os.getpid()}')
+        with open(probe, 'wb') as f:
+            f.write(b'pvt_mm')
+        os.remove(probe)
+    except OSError as err:
+        raise WorkDirError(f'work dir {path}: cannot be created or written '
+                           f'({err.strerror or err})') from None
+
+
+def run_tool(main: Callable[[], None]) -> None:
+    """Run a tool's ``main``: a bad checkpoint, work dir, missing file or failed write ends it
+    with one line that names the file (exit status 1), not a traceback."""
+    try:
+        main()
+    except compat.WriteError as err:
+        raise SystemExit(f'error: {err.strerror}') from None
+    except (CheckpointError, WorkDirError, FileNotFoundError) as err:
+        raise SystemExit(f'error: {err}') from None
 
 
 def check_checkpoint_fit(cfg: Config, require: str) -> None:
@@ -108,9 +176,10 @@ def check_checkpoint_fit(cfg: Config, require: str) -> None:
 
 
 def check_checkpoint(path: str) -> str:
-    """Fail early, naming the file, when a local checkpoint does not exist."""
-    if '://' not in path and not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint not found: {path}')
+    """Fail early, naming the file, when a local checkpoint is missing or not a complete
+    PyTorch checkpoint (a cheap check: the tensors' data is mapped, not read)."""
+    if '://' not in path:
+        read_checkpoint(path, mmap=True)
     return path
 
 

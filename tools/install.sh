@@ -23,9 +23,10 @@ fi
 # 1. What building mmcv needs, and torch itself (the CPU wheel; see README for GPU users).
 "${PIP[@]}" -c "$ROOT/requirements/pinned.txt" -r "$ROOT/requirements/build.txt" torch
 
-# 2. The stack and pvt_mm. No build isolation, so mmcv's setup.py sees the installed torch.
+# 2. The stack, pvt_mm and the test dependencies. No build isolation, so mmcv's setup.py sees
+#    the installed torch.
 "${PIP[@]}" --no-build-isolation "${FIND_LINKS[@]}" \
-  -r "$ROOT/requirements/pinned.txt" -e "$ROOT"
+  -r "$ROOT/requirements/pinned.txt" -r "$ROOT/requirements/tests.txt" -e "$ROOT"
 
 # 3. mmcv's compiled ops must load against this torch; a wheel built for another one would not.
 check_ops='import torch; from mmcv.ops import nms, roi_align;

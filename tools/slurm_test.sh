@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Testing on a slurm cluster: tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [args...]
-# Environment: GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS.
+# Environment: GPUS (8), GPUS_PER_NODE (8), CPUS_PER_TASK (5), SRUN_ARGS, SRUN (srun).
 set -x
 PARTITION=$1
 JOB_NAME=$2
@@ -10,11 +10,12 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 SRUN_ARGS=${SRUN_ARGS:-""}
+SRUN=${SRUN:-srun}  # e.g. SRUN=echo prints the command instead of submitting it
 PY_ARGS=${@:5}
 DIR="$(cd "$(dirname "$0")" && pwd)"
 
 PYTHONPATH="$DIR/..":$PYTHONPATH \
-srun -p ${PARTITION} \
+${SRUN} -p ${PARTITION} \
     --job-name=${JOB_NAME} \
     --gres=gpu:${GPUS_PER_NODE} \
     --ntasks=${GPUS} \

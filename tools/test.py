@@ -34,6 +34,7 @@ def main():
     args = parse_args()
     cfg = launch.load_config(args.config, args.cfg_options, args.work_dir)
     launch.setup_launcher(cfg, args.launcher)
+    launch.prepare_work_dir(cfg)
     cfg.load_from = launch.check_checkpoint(args.checkpoint)
     launch.check_checkpoint_fit(cfg, 'any' if args.allow_partial_checkpoint else 'all')
     if args.show or args.show_dir:
@@ -45,4 +46,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    launch.run_tool(main)

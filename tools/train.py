@@ -26,6 +26,7 @@ def main():
     args = parse_args()
     cfg = launch.load_config(args.config, args.cfg_options, args.work_dir)
     launch.setup_launcher(cfg, args.launcher)
+    launch.prepare_work_dir(cfg)
     launch.set_precision(cfg, args.amp)
     if args.auto_scale_lr:
         launch.enable_auto_scale_lr(cfg)
@@ -35,4 +36,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    launch.run_tool(main)

@@ -47,10 +47,11 @@ _ZIP_MAGIC = b'PK\x03\x04'  # torch.save's format is a zip archive
 _PICKLE_PROTO = b'\x80'  # legacy torch.save files are pickles (protocol >= 2)
 
 
-def read_checkpoint(filename: str, map_location='cpu'):
+def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
     """``torch.load(filename, weights_only=True)``, failing with a :class:`CheckpointError` that
     names the file and says what is wrong with it (a directory, empty, not a PyTorch checkpoint,
-    truncated, or holding objects a weights-only load refuses)."""
+    truncated, or holding objects a weights-only load refuses). ``mmap``: map the tensors' data
+    instead of reading it (a cheap check that a zip-format checkpoint is complete)."""
     filename = osp.expanduser(str(filename))
     if osp.isdir(filename):
         raise CheckpointError(f'{filename}: is a directory, not a checkpoint file')
@@ -65,7 +66,8 @@ def read_checkpoint(filename: str, map_location='cpu'):
         raise CheckpointError(f'{filename}: not a PyTorch checkpoint (starts with {head!r}, '
                               'neither the zip archive torch.save writes nor a legacy pickle)')
     try:
-        return torch.load(filename, map_location=map_location, weights_only=True)
+        return torch.load(filename, map_location=map_location, weights_only=True,
+                          mmap=mmap and head == _ZIP_MAGIC)
     except pickle.UnpicklingError as err:
         refused = re.search(r'Unsupported global: GLOBAL ([\w.]+)', str(err))
         if refused:

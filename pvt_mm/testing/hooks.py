@@ -1,4 +1,4 @@
-"""A hook for end-to-end tests: every rank writes its model weights before and after the run."""
+"""Hooks for end-to-end tests: dump every rank's weights; make writes fail mid-run."""
 import os
 import os.path as osp
 
@@ -29,3 +29,20 @@ class DumpRankWeightsHook(Hook):
 
     def after_train(self, runner):
         self._dump(runner, 'after')
+
+
+@HOOKS.register_module()
+class FileSizeLimitHook(Hook):
+    """After epoch ``after_epoch`` (and its checkpoint), limit the size of any file this process
+    writes to ``limit_bytes`` (``RLIMIT_FSIZE``): later checkpoint writes then fail as on a full
+    disk, even for root."""
+    priority = 'LOWEST'  # after the CheckpointHook has saved the epoch
+
+    def __init__(self, after_epoch=1, limit_bytes=1 << 20):
+        self.after_epoch, self.limit_bytes = after_epoch, limit_bytes
+
+    def after_train_epoch(self, runner):
+        import resource
+        if runner.epoch + 1 == self.after_epoch:  # mmengine counts the epoch up afterwards
+            resource.setrlimit(resource.RLIMIT_FSIZE,
+                               (self.limit_bytes, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))

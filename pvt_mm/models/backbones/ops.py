@@ -206,7 +206,13 @@ class _FFN(torch.autograd.Function):
                 carry = dext[-w:] if r1 < hw[0] else None
                 pending = dh1 if r1 < hw[0] else fc1_backward(i, dh1)
             db2 = dy.sum(0) if has_b2 else None
-        return (dx.view(B, N, -1), None, None, None, grads['w1'], grads['b1'], grads['wd'],
+        # The depth-wise conv's weight gradient comes back channels-last ([C, 1, 3, 3] with
+        # strides [9, 1, 3, 1]); DDP's gradient buckets (and the optimizer) want the parameter's
+        # own strides, else DDP warns and copies every step.
+        wd_grad = grads['wd']
+        if wd_grad is not None and wd_grad.stride() != wd.stride():
+            wd_grad = wd_grad.clone(memory_format=torch.contiguous_format)
+        return (dx.view(B, N, -1), None, None, None, grads['w1'], grads['b1'], wd_grad,
                 grads['bd'], grads['w2'], db2)
 
 

@@ -121,8 +121,8 @@ class SRAttention(nn.Module):
         q = self.q(x).view(B, N, heads, C // heads).transpose(1, 2)
         if self.reduce:
             x = tokens_to_map(x, hw)
-            if self.linear:
-                x = self.pool(x)
+            if self.linear:  # a contiguous 7x7 map: the 1x1 conv's weight gradient then has
+                x = self.pool(x).contiguous()  # the weight's own strides (DDP buckets)
             x = self.norm(map_to_tokens(self.sr(x)))
             if self.linear:
                 x = self.act(x)

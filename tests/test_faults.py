@@ -1,0 +1,271 @@
+"""Faults a long run meets: bad checkpoint files wherever a file is taken, checkpoints that leave
+weights unset, a job killed mid-training, a newest checkpoint cut short, DDP gradient layouts,
+multi-node and slurm launches, an evaluation split that does not divide by the world size, an
+unwritable work dir and a write that fails mid-run. Real tools, real mmengine / mmdet / mmseg."""
+import os
+import os.path as osp
+import re
+import runpy
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+
+from tools_helper import ROOT, SMALL_TOY, TOOLS, config, load_weights, run, tool
+
+RETINANET = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
+FPN = config('quickstart/fpn_pvtv2-b0_toy-192x192.py')
+NO_WORKERS = [f'{split}_dataloader.{k}' for split in ('train', 'val', 'test')
+              for k in ('num_workers=0', 'persistent_workers=False')]
+DET = [*SMALL_TOY, *NO_WORKERS, 'train_dataloader.batch_size=2', 'train_cfg.max_epochs=1',
+       'train_cfg.val_begin=100', 'default_hooks.logger.interval=1',
+       'default_hooks.checkpoint.interval=1']
+
+
+def in_process(monkeypatch, cwd, script, *args):
+    """Run one of our tools in this process (as ``python tools/<script> args``); return its
+    exit message, or None if it finished normally."""
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, 'argv', [script, *map(str, args)])
+    try:
+        runpy.run_path(osp.join(TOOLS, script), run_name='__main__')
+    except SystemExit as exit_:
+        return str(exit_.code)
+    return None
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """A real checkpoint: RetinaNet PVTv2-b0 trained one epoch on the toy data."""
+    root = tmp_path_factory.mktemp('trained')
+    tool('train.py', RETINANET, '--work-dir', root / 'work', '--cfg-options', *DET, cwd=root)
+    return root, root / 'work' / 'epoch_1.pth'
+
+
+@pytest.fixture(scope='module')
+def bad_files(trained, tmp_path_factory):
+    root = tmp_path_factory.mktemp('bad')
+    data = trained[1].read_bytes()
+    noise = np.random.default_rng(0).bytes(4096)
+    assert noise[:1] != b'\x80' and noise[:4] != b'PK\x03\x04'
+    (root / 'random.pth').write_bytes(noise)
+    (root / 'truncated.pth').write_bytes(data[:len(data) // 2])
+    (root / 'empty.pth').write_bytes(b'')
+    (root / 'directory.pth').mkdir()
+    other = torch.nn.Sequential(OrderedDict(conv1=torch.nn.Conv2d(3, 8, 3),
+                                            bn1=torch.nn.BatchNorm2d(8)))
+    torch.save({'state_dict': other.state_dict()}, root / 'unrelated.pth')
+    return {kind: root / f'{kind}.pth' for kind in
+            ('random', 'truncated', 'empty', 'directory', 'unrelated')}
+
+
+WHAT = {'random': 'not a PyTorch checkpoint', 'truncated': 'truncated', 'empty': 'is empty',
+        'directory': 'is a directory'}
+
+
+@pytest.mark.parametrize('entry', ['init_cfg', 'load_from', 'resume', 'test', 'convert'])
+def test_bad_checkpoint_files_get_one_clear_error(entry, bad_files, trained, tmp_path,
+                                                  monkeypatch):
+    """Random bytes, half a checkpoint, an empty file, a directory and another model's weights,
+    wherever a checkpoint is taken: one error line naming the file and the problem, never
+    torch's advice to load with weights_only=False."""
+    cwd = trained[0]
+    for kind, path in bad_files.items():
+        work = ['--work-dir', tmp_path / kind]
+        if entry == 'init_cfg':
+            msg = in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--cfg-options',
+                             *DET, 'model.backbone.init_cfg._delete_=True',
+                             'model.backbone.init_cfg.type=Pretrained',
+                             f'model.backbone.init_cfg.checkpoint={path}')
+        elif entry == 'load_from':
+            msg = in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--cfg-options',
+                             *DET, f'load_from={path}')
+        elif entry == 'resume':
+            msg = in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--resume', path,
+                             '--cfg-options', *DET)
+        elif entry == 'test':
+            msg = in_process(monkeypatch, cwd, 'test.py', RETINANET, path, *work,
+                             '--cfg-options', *DET)
+        else:
+            msg = in_process(monkeypatch, cwd, 'model_converters/convert_pvt.py', path,
+                             tmp_path / 'out.pth')
+        assert msg is not None and msg.startswith('error: '), (kind, msg)
+        assert str(path) in msg, (kind, msg)
+        if kind == 'unrelated':
+            what = 'no PVT weights found' if entry in ('init_cfg', 'convert') else 'fits 0 of'
+        else:
+            what = WHAT[kind]
+        assert what in msg, (kind, msg)
+        assert 'weights_only=False' not in msg
+
+
+def test_test_py_refuses_a_checkpoint_that_leaves_weights_unset(trained, tmp_path, monkeypatch):
+    cwd, ckpt = trained
+    partial = torch.load(ckpt)
+    partial['state_dict'] = {k: v for k, v in partial['state_dict'].items()
+                             if not k.startswith('bbox_head.')}
+    torch.save(partial, tmp_path / 'no_head.pth')
+    msg = in_process(monkeypatch, cwd, 'test.py', RETINANET, tmp_path / 'no_head.pth',
+                     '--work-dir', tmp_path / 'w', '--cfg-options', *DET)
+    assert msg.startswith(f'error: {tmp_path / "no_head.pth"}: fits ')
+    fitted, total = map(int, re.search(r'fits (\d+) of the model\'s (\d+) tensors', msg).groups())
+    assert 0 < fitted < total and 'missing (first: bbox_head.' in msg
+    assert '--allow-partial-checkpoint' in msg
+    out = tool('test.py', RETINANET, tmp_path / 'no_head.pth', '--allow-partial-checkpoint',
+               '--work-dir', tmp_path / 'w2', '--cfg-options', *DET,
+               'model.test_cfg.score_thr=0.0', cwd=cwd)
+    assert f'fits {fitted} of the model\'s {total} tensors' in out and 'coco/bbox_mAP' in out
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path):
+    """SIGKILL after the second checkpoint, then --resume: the final weights equal an
+    uninterrupted run's, bit for bit; with the newest checkpoint cut in half (a kill while
+    saving, with a tool that does not save atomically) resume says so and starts from the one
+    before, with the same result."""
+    opts = ['--cfg-options', *DET, 'train_cfg.max_epochs=4', 'default_hooks.checkpoint.interval=1',
+            'model.backbone.drop_path_rate=0.1']
+    tool('train.py', RETINANET, '--work-dir', tmp_path / 'full', *opts, cwd=tmp_path)
+    work = tmp_path / 'killed'
+    proc = subprocess.Popen([sys.executable, osp.join(TOOLS, 'train.py'), RETINANET,
+                             '--work-dir', work, *opts], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, OMP_NUM_THREADS='2'))
+    last = work / 'last_checkpoint'
+    deadline = time.time() + 300
+    while not (last.is_file() and last.read_text().endswith('epoch_2.pth')):
+        assert proc.poll() is None and time.time() < deadline, 'training ended early'
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (work / 'epoch_4.pth').exists() and (work / 'epoch_2.pth').is_file()
+    damaged = tmp_path / 'damaged'
+    shutil.copytree(work, damaged)
+    out = tool('train.py', RETINANET, '--work-dir', work, '--resume', *opts, cwd=tmp_path)
+    assert 'resumed epoch: 2' in out
+    newest = (damaged / 'epoch_2.pth').read_bytes()
+    (damaged / 'epoch_2.pth').write_bytes(newest[:len(newest) // 2])
+    (damaged / 'last_checkpoint').write_text(str(damaged / 'epoch_2.pth'))
+    out = tool('train.py', RETINANET, '--work-dir', damaged, '--resume', *opts, cwd=tmp_path)
+    assert f'{damaged / "epoch_2.pth"}: truncated' in out
+    assert f'resuming from {damaged / "epoch_1.pth"} instead' in out
+    assert 'resumed epoch: 1' in out
+    full = load_weights(tmp_path / 'full/epoch_4.pth')
+    for resumed in (work, damaged):
+        weights = load_weights(resumed / 'epoch_4.pth')
+        assert weights.keys() == full.keys()
+        for k in full:
+            assert torch.equal(full[k], weights[k]), (resumed, k)
+
+
+def test_checkpoint_write_failure_stops_and_keeps_the_previous_one(tmp_path):
+    """A write that fails mid-run (a file size limit, as a full disk): the run stops with one
+    line naming the checkpoint; epoch_1.pth and last_checkpoint are intact, no partial file."""
+    child = tmp_path / 'limited.py'
+    child.write_text(f"""_base_ = '{RETINANET}'
+custom_imports = dict(imports=['pvt_mm', 'pvt_mm.testing'], allow_failed_imports=False)
+custom_hooks = [dict(type='RNGStateHook'), dict(type='CheckpointFitHook'),
+                dict(type='FileSizeLimitHook', after_epoch=1, limit_bytes=1 << 20)]
+""")
+    work = tmp_path / 'work'
+    proc = subprocess.run([sys.executable, osp.join(TOOLS, 'train.py'), child, '--work-dir',
+                           work, '--cfg-options', *DET, 'train_cfg.max_epochs=2'], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f'error: {work / "epoch_2.pth"}: could not be written (File too large); the file under '
+        'that name, if any, is unchanged')
+    assert sorted(p.name for p in work.glob('*.pth*')) == ['epoch_1.pth']
+    assert (work / 'last_checkpoint').read_text() == str(work / 'epoch_1.pth')
+    torch.load(work / 'epoch_1.pth')
+
+
+@pytest.mark.parametrize('tool_name', ['train.py', 'test.py'])
+def test_unusable_work_dir_fails_at_start(tool_name, trained, tmp_path, monkeypatch):
+    (tmp_path / 'a_file').write_text('')
+    args = [trained[1]] if tool_name == 'test.py' else []
+    for work in (tmp_path / 'a_file' / 'work', tmp_path / 'a_file', '/proc/pvt_mm_work'):
+        msg = in_process(monkeypatch, tmp_path, tool_name, RETINANET, *args, '--work-dir', work,
+                         '--cfg-options', *DET)
+        assert msg.startswith(f'error: work dir {work}: cannot be created or written ('), msg
+
+
+def test_ddp_gradients_keep_parameter_layout_and_equal_single_process(tmp_path):
+    """2-process CPU DDP of a PVTv2 backbone: no 'Grad strides do not match bucket view strides'
+    warning (every gradient in its parameter's layout), gradients equal to one process's."""
+    out = run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+               '--master_port=29521', osp.join(ROOT, 'tests', 'dist_grad_check.py')],
+              cwd=tmp_path)
+    assert out.count('CHECKED') == 2
+    assert 'Grad strides do not match' not in out
+
+
+def test_multi_node_launch_trains_identically_on_both_nodes(tmp_path):
+    """tools/dist_train.sh with NNODES=2 and NODE_RANK=0/1 (two 'nodes' of one process each)."""
+    dump = tmp_path / 'ranks'
+    child = tmp_path / 'dist_cfg.py'
+    child.write_text(f"""_base_ = '{RETINANET}'
+custom_imports = dict(imports=['pvt_mm', 'pvt_mm.testing'], allow_failed_imports=False)
+custom_hooks = [dict(type='RNGStateHook'), dict(type='DumpRankWeightsHook', out_dir='{dump}')]
+""")
+    env = dict(os.environ, NNODES='2', MASTER_ADDR='127.0.0.1', PORT='29522',
+               OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), child, '1', '--work-dir', tmp_path / 'work',
+           '--cfg-options', *DET, 'train_dataloader.batch_size=1']
+    nodes = [subprocess.Popen(list(map(str, cmd)), cwd=tmp_path, env=dict(env, NODE_RANK=str(r)),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for r in (0, 1)]
+    outs = [n.communicate(timeout=600)[0] for n in nodes]
+    assert [n.returncode for n in nodes] == [0, 0], outs[0][-3000:] + outs[1][-3000:]
+    assert 'Distributed training: True' in outs[0]
+    before = torch.load(dump / 'before_rank0.pth')['params']
+    after = [torch.load(dump / f'after_rank{r}.pth')['params'] for r in (0, 1)]
+    for k, v in after[0].items():
+        assert torch.equal(v, after[1][k]), k
+    assert sum(not torch.equal(after[0][k], v) for k, v in before.items()) > len(before) // 2
+
+
+def test_slurm_scripts_build_the_srun_command(tmp_path):
+    env = {'SRUN': 'echo', 'GPUS': '16', 'GPUS_PER_NODE': '8', 'CPUS_PER_TASK': '4'}
+    out = run(['bash', osp.join(TOOLS, 'slurm_train.sh'), 'gpu', 'pvt', 'cfg.py', 'work',
+               '--amp'], cwd=tmp_path, env=env).strip().splitlines()[-1]
+    assert out == (f'-p gpu --job-name=pvt --gres=gpu:8 --ntasks=16 --ntasks-per-node=8 '
+                   f'--cpus-per-task=4 --kill-on-bad-exit=1 python -u {TOOLS}/train.py cfg.py '
+                   '--work-dir=work --launcher=slurm --amp')
+    out = run(['bash', osp.join(TOOLS, 'slurm_test.sh'), 'gpu', 'pvt', 'cfg.py', 'ckpt.pth'],
+              cwd=tmp_path, env=env).strip().splitlines()[-1]
+    assert out.endswith(f'python -u {TOOLS}/test.py cfg.py ckpt.pth --launcher=slurm')
+
+
+@pytest.mark.parametrize('cfg,metric', [(RETINANET, 'coco/bbox_mAP'), (FPN, 'mIoU')],
+                         ids=['coco', 'ade20k'])
+def test_uneven_evaluation_split_gives_single_process_metrics(cfg, metric, tmp_path):
+    """5 validation images on 2 processes: mmengine's sampler pads the last batch with a
+    repeated image and its result collection drops it again, so the metrics equal one
+    process's (handled by mmengine, shown here)."""
+    from mmengine.config import Config
+
+    from tools_helper import build_model
+    opts = [*SMALL_TOY, *NO_WORKERS, 'toy_data.num_val=5', 'test_dataloader.batch_size=1']
+    if cfg == RETINANET:
+        opts.append('model.test_cfg.score_thr=0.0')
+    torch.manual_seed(0)
+    model = build_model(Config.fromfile(cfg))
+    torch.save({'state_dict': model.state_dict()}, tmp_path / 'init.pth')
+    single = tool('test.py', cfg, tmp_path / 'init.pth', '--work-dir', tmp_path / 'one',
+                  '--cfg-options', *opts, cwd=tmp_path)
+    dist = run(['bash', osp.join(TOOLS, 'dist_test.sh'), cfg, tmp_path / 'init.pth', '2',
+                '--work-dir', tmp_path / 'two', '--cfg-options', *opts], cwd=tmp_path,
+               env={'PORT': '29523'})
+
+    def metrics(out):
+        found = re.findall(r'(?:coco/\w+|aAcc|mIoU|mAcc): (-?\d+\.\d+)', out)
+        assert found, out[-2000:]
+        return found
+    assert re.search(r'\(test\) +\[5/5\]', single) and re.search(r'\(test\) +\[3/3\]', dist)
+    assert metrics(single) == metrics(dist) and metric in single
