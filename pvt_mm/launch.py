@@ -21,10 +21,11 @@ TOOLBOXES = ('mmdet', 'mmseg')
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
-                work_dir: Optional[str] = None) -> Config:
+                work_dir: Optional[str] = None, write_toy_data: bool = True) -> Config:
     """Parse ``path`` (``pvt_mm::`` and ``mmdet::``/``mmseg::`` bases resolve), apply
     ``--cfg-options``, set ``work_dir`` (default ``./work_dirs/<config name>``), and write the
-    toy dataset a quickstart config names in ``toy_data`` if it is not there yet."""
+    toy dataset a quickstart config names in ``toy_data`` if it is not there yet (unless
+    ``write_toy_data`` is False)."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
@@ -32,7 +33,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     toolbox(cfg)
-    if cfg.get('toy_data'):
+    if write_toy_data and cfg.get('toy_data'):
         from .datasets import generate_toy_data
         generate_toy_data(**cfg.toy_data)
     if work_dir is not None:

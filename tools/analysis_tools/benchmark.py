@@ -4,6 +4,15 @@ Whole model of a config (inference images/s; training step time and peak extra m
 
     python tools/analysis_tools/benchmark.py CONFIG [--device cpu|cuda] [--shape H W]
 
+Whole model, pvt_mm vs mmdet: the config as shipped against the same config with mmdet 3.x's
+built-in ``PyramidVisionTransformer(V2)`` of the same architecture as its backbone, on the same
+input, interleaved in one process: one training iteration (``train_step``: data preprocessor,
+backbone, neck, heads, losses, backward, AdamW step) and one inference ``test_step`` each, the
+median of ``--steps`` rounds after one warm-up, and autograd's saved-activation bytes of one
+training forward (every tensor saved for backward, parameters excluded, each storage once):
+
+    python tools/analysis_tools/benchmark.py CONFIG --compare [--shape H W] [--steps N]
+
 Backbone training step (forward + backward), same arch and input, one process per measurement:
 pvt_mm (fused attention) vs mmdet 3.x's built-in ``PyramidVisionTransformer(V2)`` vs a reference
 written the way the official code is (explicit softmax(QK^T)V, ``nn.Linear`` q/kv, 4-D reshapes;
@@ -40,7 +49,9 @@ IMPLS = ('pvt_mm', 'mmdet', 'reference', 'pvt_mm+cp')
 def parse_args():
     parser = argparse.ArgumentParser(description='PVT speed and memory benchmark')
     parser.add_argument('config', nargs='?', help='benchmark this config\'s whole model')
-    parser.add_argument('--compare', action='store_true', help='compare PVT implementations')
+    parser.add_argument('--compare', action='store_true',
+                        help='compare PVT implementations: backbones, or with CONFIG the whole '
+                        'model against the same model on mmdet\'s PVT')
     parser.add_argument('--archs', nargs='+', default=['pvt-small', 'pvtv2-b2'])
     parser.add_argument('--shapes', nargs='+', default=['512x512', '800x1333'])
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'))
@@ -54,6 +65,20 @@ def parse_args():
                         'step faults in fresh pages (the compute-only speed-ups)')
     parser.add_argument('--one', help=argparse.SUPPRESS)  # internal: a single measurement
     return parser.parse_args()
+
+
+def mmdet_backbone_cfg(arch, **kwargs):
+    """mmdet 3.x's ``PyramidVisionTransformer(V2)`` config of a pvt_mm arch (mmdet has no
+    linear-SRA variant)."""
+    from pvt_mm import PVT, PVTv2
+    family, _, name = arch.partition('-')
+    cls = {'pvt': PVT, 'pvtv2': PVTv2}[family]
+    spec = cls.arch_settings[name]
+    if spec['linear_sra']:
+        raise SystemExit(f'mmdet has no linear-SRA PVT ({arch})')
+    return dict(type='PyramidVisionTransformer' + ('V2' if cls is PVTv2 else ''),
+                embed_dims=spec['embed_dims'][0], num_layers=spec['depths'],
+                mlp_ratios=spec['mlp_ratios'], **kwargs)
 
 
 def build_backbone(impl, arch):
@@ -73,12 +98,7 @@ def build_backbone(impl, arch):
         return Reference(1 if cls is PVT else 2, **spec)
     import mmdet.models  # noqa: F401
     from mmdet.registry import MODELS
-    if spec['linear_sra']:
-        raise SystemExit(f'mmdet has no linear-SRA PVT ({arch})')
-    return MODELS.build(dict(
-        type='PyramidVisionTransformer' + ('V2' if cls is PVTv2 else ''),
-        embed_dims=spec['embed_dims'][0], num_layers=spec['depths'],
-        mlp_ratios=spec['mlp_ratios'], drop_path_rate=0.))
+    return MODELS.build(mmdet_backbone_cfg(arch, drop_path_rate=0.))
 
 
 def _rss_bytes():
@@ -245,12 +265,132 @@ def compare(args):
         print(f'{arch:10s} {shape:9s} ' + ', '.join(spans))
 
 
+def saved_activation_bytes(fn):
+    """Bytes of the tensors autograd saves for backward while ``fn`` runs: each storage once,
+    parameters (saved weights, not activations) excluded."""
+    seen = {}
+
+    def pack(t):
+        if not isinstance(t, torch.nn.Parameter):
+            storage = t.untyped_storage()
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn()
+    return sum(seen.values())
+
+
+def _toy_batch(cfg, scope, shape, device):
+    """One uint8 image and its annotations, as a dataloader hands them to ``train_step``."""
+    import numpy as np
+    h, w = shape
+    gen = torch.Generator().manual_seed(0)
+    img = torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8)
+    meta = dict(img_shape=shape, ori_shape=shape, scale_factor=(1., 1.), pad_shape=shape)
+    if scope == 'mmdet':
+        from mmdet.structures import DetDataSample
+        from mmengine.structures import InstanceData
+        sample = DetDataSample(metainfo=meta)
+        boxes = torch.tensor([[0.05, 0.1, 0.3, 0.45], [0.5, 0.2, 0.9, 0.7], [0.2, 0.6, 0.45, 0.95]])
+        boxes = boxes * torch.tensor([w, h, w, h])
+        sample.gt_instances = InstanceData(bboxes=boxes, labels=torch.tensor([0, 1, 2]))
+        if 'roi_head' in cfg.model and cfg.model.roi_head.get('mask_head'):
+            from mmdet.structures.mask import BitmapMasks
+            masks = np.zeros((3, h, w), np.uint8)
+            for m, (x0, y0, x1, y1) in zip(masks, boxes.int().tolist()):
+                m[y0:y1, x0:x1] = 1
+            sample.gt_instances.masks = BitmapMasks(masks, h, w)
+    else:
+        from mmengine.structures import PixelData
+        from mmseg.structures import SegDataSample
+        sample = SegDataSample(metainfo=meta)
+        sample.gt_sem_seg = PixelData(data=torch.randint(
+            0, cfg.model.decode_head.num_classes, (1, h, w), generator=gen))
+    return dict(inputs=[img], data_samples=[sample])
+
+
+def compare_whole_models(args):
+    """pvt_mm's config vs the same config on mmdet's PVT: interleaved train_step / test_step."""
+    import copy
+
+    import logging
+
+    from mmengine.logging import MMLogger
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+
+    from pvt_mm import PVT, PVTv2, launch
+    MMLogger.get_instance('benchmark', log_level=logging.WARNING)  # no weight-init report
+    cfg = launch.load_config(args.config, write_toy_data=False)
+    scope = launch.toolbox(cfg)
+    init_default_scope(scope)
+    registry = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS
+    __import__(f'{scope}.models')
+    import mmdet.models  # noqa: F401  (mmdet's PVT, also for mmseg configs)
+    shape = tuple(args.shape or ((800, 1333) if scope == 'mmdet' else (512, 512)))
+    backbone = cfg.model.backbone
+    cls = {'PVT': PVT, 'PVTv2': PVTv2}.get(backbone.type)
+    if cls is None or backbone.get('arch') not in cls.arch_settings:
+        raise SystemExit('--compare CONFIG needs a PVT / PVTv2 backbone with a preset arch')
+    arch = f'{backbone.type.lower()}-{backbone.arch}'
+    mmdet_cfg = copy.deepcopy(cfg.model)
+    mmdet_cfg.backbone = mmdet_backbone_cfg(
+        arch, drop_path_rate=backbone.get('drop_path_rate', 0.1),
+        out_indices=tuple(backbone.get('out_indices', (0, 1, 2, 3))))
+    if scope != 'mmdet':
+        mmdet_cfg.backbone.type = 'mmdet.' + mmdet_cfg.backbone.type
+    cfg.model.backbone.init_cfg = None
+    launch.set_precision(cfg, args.amp)
+    torch.manual_seed(0)
+    runs = {}
+    for impl, model_cfg in (('pvt_mm', cfg.model), ('mmdet', mmdet_cfg)):
+        model = registry.build(model_cfg).to(args.device)
+        model.init_weights()
+        wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+        runs[impl] = (model, wrapper)
+    data = _toy_batch(cfg, scope, shape, args.device)
+    print(f'{args.config}: {shape[0]}x{shape[1]}, batch 1, {args.device} '
+          f'({torch.get_num_threads()} threads); pvt_mm vs the same model on mmdet\'s '
+          f'{mmdet_cfg.backbone.type}; median of {args.steps} interleaved rounds', flush=True)
+
+    def train(impl):
+        model, wrapper = runs[impl]
+        model.train()
+        model.train_step(copy.deepcopy(data), wrapper)
+
+    def infer(impl):
+        model = runs[impl][0]
+        model.eval()
+        with torch.no_grad():
+            model.test_step(copy.deepcopy(data))
+
+    saved = {impl: saved_activation_bytes(lambda: train(impl)) for impl in runs}
+    times = {(impl, kind): [] for impl in runs for kind in ('train', 'test')}
+    for _ in range(args.steps + 1):  # the first round warms up
+        for impl in runs:
+            for kind, fn in (('train', train), ('test', infer)):
+                times[impl, kind].append(time_step(lambda: fn(impl), args.device))
+    med = {key: statistics.median(t[1:]) for key, t in times.items()}
+    for impl in runs:
+        print(f'  {impl:7s} train_step {med[impl, "train"]:7.3f} s   test_step '
+              f'{med[impl, "test"]:7.3f} s   saved activations {saved[impl] / 2**20:7.0f} MiB  '
+              f'(rounds: train {", ".join(f"{t:.2f}" for t in times[impl, "train"][1:])}; '
+              f'test {", ".join(f"{t:.2f}" for t in times[impl, "test"][1:])})', flush=True)
+    ratios = dict(train=med['mmdet', 'train'] / med['pvt_mm', 'train'],
+                  test=med['mmdet', 'test'] / med['pvt_mm', 'test'],
+                  saved=saved['pvt_mm'] / saved['mmdet'])
+    print(f'pvt_mm vs mmdet: training {ratios["train"]:.2f}x faster, inference '
+          f'{ratios["test"]:.2f}x faster, {ratios["saved"]:.2f}x the saved activations')
+    return ratios
+
+
 def benchmark_config(args):
     from mmengine.registry import init_default_scope
 
     import pvt_mm  # noqa: F401
     from pvt_mm import launch
-    cfg = launch.load_config(args.config)
+    cfg = launch.load_config(args.config, write_toy_data=False)
     cfg.model.backbone.init_cfg = None
     scope = launch.toolbox(cfg)
     init_default_scope(scope)
@@ -324,7 +464,7 @@ def main():
     if args.one:
         return run_one(args.one)
     if args.compare:
-        return compare(args)
+        return compare_whole_models(args) if args.config else compare(args)
     if not args.config:
         raise SystemExit('give a CONFIG, or --compare')
     return benchmark_config(args)

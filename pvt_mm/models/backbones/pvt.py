@@ -88,6 +88,23 @@ class PatchEmbed(nn.Module):
         return self.norm(map_to_tokens(x)), tuple(x.shape[2:])
 
 
+def adaptive_avg_pool(x, size: int):
+    """``F.adaptive_avg_pool2d(x, size)`` (same bins: output i of n inputs averages inputs
+    floor(i*n/size) .. ceil((i+1)*n/size)-1) as two products with averaging matrices built from
+    the input's size, so that exported models (ONNX, ``torch.export``) keep a dynamic input
+    size; the adaptive pooling operator needs a static one."""
+
+    def weights(n):
+        i = torch.arange(size, device=x.device)
+        start = torch.div(i * n, size, rounding_mode='floor')
+        end = torch.div((i + 1) * n + size - 1, size, rounding_mode='floor')
+        inside = ((torch.arange(n, device=x.device) >= start[:, None]) &
+                  (torch.arange(n, device=x.device) < end[:, None]))
+        return inside.to(x.dtype) / (end - start)[:, None].to(x.dtype)
+
+    return weights(x.shape[-2]) @ x @ weights(x.shape[-1]).t()
+
+
 class SRAttention(nn.Module):
     """Spatial-reduction attention, fused with ``F.scaled_dot_product_attention``.
 
@@ -107,7 +124,7 @@ class SRAttention(nn.Module):
         self.linear = linear
         self.reduce = linear or sr_ratio > 1
         if linear:
-            self.pool = nn.AdaptiveAvgPool2d(pool_size)
+            self.pool_size = pool_size
             self.sr = nn.Conv2d(dim, dim, kernel_size=1)
             self.act = nn.GELU()
         elif sr_ratio > 1:
@@ -122,7 +139,7 @@ class SRAttention(nn.Module):
         if self.reduce:
             x = tokens_to_map(x, hw)
             if self.linear:  # a contiguous 7x7 map: the 1x1 conv's weight gradient then has
-                x = self.pool(x).contiguous()  # the weight's own strides (DDP buckets)
+                x = adaptive_avg_pool(x, self.pool_size).contiguous()  # the weight's strides
             x = self.norm(map_to_tokens(self.sr(x)))
             if self.linear:
                 x = self.act(x)
