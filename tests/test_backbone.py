@@ -1,6 +1,7 @@
 """PVT / PVTv2 backbones: presets, shapes, options, registries, bad input."""
 import pytest
 import torch
+import torch.nn.functional as F
 
 from pvt_mm import PVT, PVTv2
 from pvt_mm.models.backbones.pvt import PVT_ARCHS, PVTV2_ARCHS
@@ -58,7 +59,7 @@ def test_presets_are_the_papers():
 def test_linear_sra_modules():
     model = PVTv2(arch='b2-li')
     attn = model.stages[3].blocks[0].attn
-    assert isinstance(attn.pool, torch.nn.AdaptiveAvgPool2d) and attn.pool.output_size == 7
+    assert attn.pool_size == 7
     assert attn.sr.kernel_size == (1, 1) and isinstance(attn.act, torch.nn.GELU)
     assert isinstance(model.stages[0].blocks[0].mlp.relu, torch.nn.ReLU)
     # Keys/values are 7x7 in every layer, whatever the input size.
@@ -68,6 +69,15 @@ def test_linear_sra_modules():
             block.attn.kv.register_forward_hook(lambda m, i, o: seen.append(o.shape[1]))
     model.eval()(torch.randn(1, 3, 320, 256))
     assert seen == [49] * 16
+
+
+@pytest.mark.parametrize('size', [(7, 7), (8, 9), (50, 83), (3, 5), (13, 100)])
+def test_adaptive_avg_pool_equals_torch(size):
+    """The export-friendly 7x7 pooling has adaptive_avg_pool2d's bins (also when it upsamples)."""
+    from pvt_mm.models.backbones.pvt import adaptive_avg_pool
+    x = torch.randn(2, 5, *size, dtype=torch.float64)
+    torch.testing.assert_close(adaptive_avg_pool(x, 7), F.adaptive_avg_pool2d(x, 7),
+                               rtol=0, atol=1e-14)
 
 
 def test_eps_as_official():
