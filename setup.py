@@ -27,7 +27,7 @@ setup(
     long_description=open(osp.join(HERE, 'README.md')).read(),
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
-    python_requires='>=3.8',
+    python_requires='>=3.11',  # the tested version (README, "Supported versions")
     packages=find_packages(include=['pvt_mm', 'pvt_mm.*']),
     # The configs travel with the package (pvt_mm/.mim links to the repository's configs/), so
     # `_base_ = 'pvt_mm::pvt/...'` works from a regular install too.

@@ -4,7 +4,8 @@
 compatibility fixes of :mod:`pvt_mm.compat` and registers ``PVT`` and ``PVTv2`` in the installed
 toolboxes' model registries.
 """
-from . import compat  # noqa: F401  (first: fixes the stack before anything loads checkpoints)
+from . import quiet  # noqa: F401  (first: before torch and the stack print known noise)
+from . import compat  # noqa: F401  (fixes the stack before anything loads checkpoints)
 from .models import PVT, PVTv2
 from .registry import TOOLBOXES_FOUND
 from .version import __version__

@@ -14,6 +14,10 @@ mmseg 1.2). Every fix lives here, is applied by ``import pvt_mm``, and has a tes
    a PEP 660 editable install (``pip install -e .`` with setuptools >= 64) puts it elsewhere,
    so ``pvt_mm::`` (or ``mmdet::`` from an editable mmdet) config bases are not found. Where
    that path does not exist we take the imported module's own directory.
+0. A folder named ``pvt_mm`` in the current directory (a clone of the repository) is imported as
+   an empty namespace package ahead of an editable install, so ``pvt_mm/__init__.py`` (the
+   registration) never runs and configs fail later with an mmengine assertion.
+   :func:`check_not_shadowed` fails at once instead, naming the folder and the fix.
 4. mmengine's local file backend writes in place, so a job killed (or a disk filling up) while
    saving leaves a half-written ``epoch_N.pth`` under its final name. pvt_mm's local backend
    writes every file through a temporary name renamed into place: a checkpoint is whole or
@@ -24,6 +28,7 @@ import importlib.util
 import os
 import os.path as osp
 import pickle
+import sys
 
 import numpy as np
 import torch
@@ -180,6 +185,19 @@ def write_local_files_atomically():
         del io.backend_instances[key]
 
 
+def check_not_shadowed():
+    """Fix 0: refuse to run as part of a ``pvt_mm`` namespace package (a clone's folder)."""
+    package = sys.modules.get('pvt_mm')
+    if package is not None and getattr(package, '__file__', None) is None:
+        folders = ', '.join(getattr(package, '__path__', []))
+        raise ImportError(
+            f'"import pvt_mm" found the folder {folders} (the repository\'s clone?), not the '
+            'installed package: Python looks in the current directory first, and that folder has '
+            'no __init__.py, so pvt_mm never registers its models or its pvt_mm:: configs. Run '
+            'from another directory (e.g. cd into your project), or rename the clone.')
+
+
+check_not_shadowed()
 allow_mmengine_checkpoints()
 locate_editable_packages()
 write_local_files_atomically()

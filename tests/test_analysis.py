@@ -1,5 +1,6 @@
 """FLOPs counted with the attention matmuls reproduce the papers (within 5%)."""
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -128,10 +129,31 @@ def test_benchmark_keep_freed_memory_times_without_page_faults():
     assert all(mib <= 4 for mib in fresh.values()), fresh
 
 
-@pytest.mark.parametrize('name', ['retinanet_pvtv2-b0_fpn_toy.py', 'fpn_pvtv2-b0_toy-192x192.py'])
-def test_benchmark_whole_model(name):
+@pytest.mark.parametrize('name,extra', [
+    ('retinanet_pvtv2-b0_fpn_toy.py', []),
+    ('fpn_pvtv2-b0_toy-192x192.py', ['--ffn-chunk-mib', '0', '--keep-freed-memory'])])
+def test_benchmark_whole_model(name, extra):
     out = subprocess.run([sys.executable, BENCHMARK, osp.join(CONFIGS, 'quickstart', name),
-                          '--shape', '128', '160', '--steps', '1'],
+                          '--shape', '128', '160', '--steps', '1', *extra],
                          capture_output=True, text=True, check=True).stdout
     assert float(out.split('inference: ')[1].split()[0]) > 0
     assert float(out.split('training step: ')[1].split()[0]) > 0
+    assert float(out.split('peak memory ')[1].split()[0]) > 100  # MiB: the model and the step
+    assert ('CPU FFN chunks: one per image; freed memory kept' in out) == bool(extra)
+
+
+def test_benchmark_compare_whole_models():
+    """--compare CONFIG: the config against itself on mmdet's PVTv2, interleaved; the speed
+    ratios are machine-dependent, the saved-activation bytes are not: pvt_mm's fused attention
+    and FFN save fewer."""
+    out = subprocess.run([sys.executable, BENCHMARK,
+                          osp.join(CONFIGS, 'quickstart', 'retinanet_pvtv2-b0_fpn_toy.py'),
+                          '--compare', '--shape', '128', '160', '--steps', '1'],
+                         capture_output=True, text=True, check=True).stdout
+    assert "on mmdet's PyramidVisionTransformerV2" in out.splitlines()[0]
+    for impl in ('pvt_mm', 'mmdet'):
+        assert re.search(rf'{impl} +train_step +\d+\.\d+ s +test_step +\d+\.\d+ s', out)
+    train, test, saved = map(float, re.search(
+        r'training (\d+\.\d+)x faster, inference (\d+\.\d+)x faster, (\d+\.\d+)x the saved',
+        out).groups())
+    assert train > 0 and test > 0 and 0 < saved < 1

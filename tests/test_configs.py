@@ -366,3 +366,32 @@ def test_3x_weight_decay_spares_layernorms_not_head_norms():
         assert decay[id(named[n + '.weight'])] == 0.05, n
     assert decay[id(named['backbone.stages.0.blocks.0.attn.q.weight'])] == 0.05
     assert decay[id(named['roi_head.bbox_head.0.fc_cls.weight'])] == 0.05
+
+
+def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):
+    """From the folder that holds a clone named pvt_mm, `import pvt_mm` finds that folder (a
+    namespace package) before the editable install: pvt_mm says so and how to fix it, instead
+    of mmengine's 'does not support to load pvt_mm config'. From the project folder, and with
+    our tools from anywhere, the pvt_mm:: config loads."""
+    import subprocess
+    import sys
+    (tmp_path / 'pvt_mm').symlink_to(ROOT)
+    project = tmp_path / 'my_project' / 'configs'
+    project.mkdir(parents=True)
+    (project / 'my_retinanet.py').write_text(
+        "_base_ = 'pvt_mm::pvt/retinanet_pvt-t_fpn_1x_coco.py'\n"
+        "model = dict(bbox_head=dict(num_classes=20))\n")
+    code = ("from pvt_mm.launch import load_config; "
+            "print(load_config('{}').model.bbox_head.num_classes)")
+    proc = subprocess.run([sys.executable, '-c', code.format('my_project/configs/my_retinanet.py')],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert f'found the folder {tmp_path / "pvt_mm"}' in proc.stderr
+    assert 'Run from another directory' in proc.stderr and 'does not support' not in proc.stderr
+    proc = subprocess.run([sys.executable, '-c', code.format('configs/my_retinanet.py')],
+                          cwd=tmp_path / 'my_project', capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == '20', proc.stderr[-2000:]
+    proc = subprocess.run([sys.executable, 'pvt_mm/tools/test.py',
+                           'my_project/configs/my_retinanet.py', 'missing.pth'], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.stderr.strip().splitlines()[-1] == 'error: checkpoint not found: missing.pth'

@@ -49,7 +49,10 @@ def main():
         result = inference_model(model, args.image)
         draw = dict(with_labels=True)
         cfg.visualizer.alpha = args.opacity
+    # One drawn image, written to --out: no storage backends (a LocalVisBackend would want a
+    # save_dir and say so).
     cfg.visualizer.pop('save_dir', None)
+    cfg.visualizer.vis_backends = None
     visualizer = VISUALIZERS.build(cfg.visualizer)
     visualizer.dataset_meta = model.dataset_meta
     visualizer.add_datasample('demo', image, data_sample=result, draw_gt=False, show=False,

@@ -1,23 +1,40 @@
 #!/usr/bin/env bash
 # Set up the pvt_mm stack on a CPU machine (Python 3.11): torch 2.13.0, mmengine 0.10.7,
-# mmcv 2.1.0 with its compiled ops, mmdet 3.3.0, mmsegmentation 1.2.2 and pvt_mm (editable).
+# mmcv 2.1.0 with its compiled ops, mmdet 3.3.0, mmsegmentation 1.2.2, pvt_mm (editable) and the
+# test dependencies, into the active Python (use a fresh virtual environment).
 #
-# mmcv has no wheels on PyPI, so it is built from source (~25 min on 2 cores) unless a wheelhouse
-# holds a matching prebuilt wheel: $PVT_MM_WHEELHOUSE, else ../shared/wheels next to the repo.
-# Environment: PYTHON (interpreter, default python3), PVT_MM_WHEELHOUSE, MAX_JOBS (build jobs).
+# mmcv has no wheels on PyPI, so it is built from source (7-13 min on 2 cores; needs a C++
+# compiler and Python's headers) unless a wheelhouse holds a matching prebuilt wheel:
+# $PVT_MM_WHEELHOUSE, else ../shared/wheels next to the repo.
+# Environment: PYTHON (interpreter, default python3), PVT_MM_WHEELHOUSE, MAX_JOBS (build jobs),
+# CXX (compiler, default c++).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${PYTHON:-python3}"
 PIP=("$PY" -m pip install --disable-pip-version-check)
 export MAX_JOBS="${MAX_JOBS:-$(nproc)}"
 
+echo "[install] into $("$PY" -c 'import sys; print(sys.prefix)') ($("$PY" --version))"
 WHEELHOUSE="${PVT_MM_WHEELHOUSE:-$ROOT/../shared/wheels}"
 FIND_LINKS=()
-if [ -d "$WHEELHOUSE" ]; then
+if compgen -G "$WHEELHOUSE/mmcv-2.1.0-*.whl" > /dev/null; then
   FIND_LINKS=(--find-links "$WHEELHOUSE")
   echo "[install] wheelhouse: $WHEELHOUSE"
-else
-  echo "[install] no wheelhouse at $WHEELHOUSE: mmcv will be built from source"
+elif ! "$PY" -c 'from mmcv.ops import nms' 2> /dev/null; then
+  # mmcv will be built from source: stop now, not after installing torch, if that cannot work.
+  echo "[install] no mmcv wheel in $WHEELHOUSE: mmcv 2.1.0 will be built from source"
+  if ! command -v "${CXX:-c++}" > /dev/null && ! command -v g++ > /dev/null; then
+    echo "[install] error: building mmcv needs a C++ compiler, and none was found (\$CXX, c++," \
+      "g++). Install one (Debian/Ubuntu: apt install g++) or point PVT_MM_WHEELHOUSE at a" \
+      "folder holding a prebuilt mmcv-2.1.0 wheel for this Python and torch." >&2
+    exit 1
+  fi
+  if ! "$PY" -c 'import os, sys, sysconfig
+sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+    echo "[install] error: building mmcv needs Python's headers (Python.h), and $PY has none." \
+      "Install them (Debian/Ubuntu: apt install python3-dev) or use a wheelhouse." >&2
+    exit 1
+  fi
 fi
 
 # 1. What building mmcv needs, and torch itself (the CPU wheel; see README for GPU users).

@@ -10,9 +10,9 @@ twice: as a COCO instance dataset (boxes + polygon masks) and as an ADE20K seman
     <root>/ade/ADEChallengeData2016/images/{training,validation}/*.jpg
     <root>/ade/ADEChallengeData2016/annotations/{training,validation}/*.png
 
-The semantic class names are ADE20K's first four (wall, building, sky, floor: background, square,
-circle, triangle) so that mmseg's ``ADE20KDataset`` maps them with its own label map; the COCO
-names are the shapes'.
+The semantic classes are ``SEG_CLASSES`` (background, square, circle, triangle; with
+``reduce_zero_label`` labels 1-4 become 0-3), read with mmseg's generic ``BaseSegDataset``; the
+COCO categories are the shapes.
 """
 import json
 import math
@@ -23,7 +23,8 @@ import cv2
 import numpy as np
 
 CLASSES = ('square', 'circle', 'triangle')
-ADE_CLASSES = ('wall', 'building', 'sky', 'floor')
+SEG_CLASSES = ('background', 'square', 'circle', 'triangle')
+SEG_PALETTE = [(120, 120, 120), (220, 40, 40), (40, 200, 40), (30, 90, 220)]  # RGB
 # Base hue (BGR) per class; each instance jitters it.
 _COLOURS = np.array([[40, 40, 220], [40, 200, 40], [220, 90, 30]], dtype=np.float32)
 SPLITS = (('train', 'training'), ('val', 'validation'))

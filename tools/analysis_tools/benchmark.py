@@ -1,8 +1,10 @@
 """Speed and memory of pvt_mm models, and a side-by-side of PVT implementations.
 
-Whole model of a config (inference images/s; training step time and peak extra memory):
+Whole model of a config (inference images/s; training step time; peak memory), optionally with
+other CPU FFN chunks and glibc keeping freed memory (the chunking's trade-off):
 
-    python tools/analysis_tools/benchmark.py CONFIG [--device cpu|cuda] [--shape H W]
+    python tools/analysis_tools/benchmark.py CONFIG [--device cpu|cuda] [--shape H W] [--steps N]
+        [--ffn-chunk-mib MIB] [--keep-freed-memory]
 
 Whole model, pvt_mm vs mmdet: the config as shipped against the same config with mmdet 3.x's
 built-in ``PyramidVisionTransformer(V2)`` of the same architecture as its backbone, on the same
@@ -63,6 +65,9 @@ def parse_args():
     parser.add_argument('--keep-freed-memory', action='store_true',
                         help='CPU: time with glibc keeping freed memory in the process, so no '
                         'step faults in fresh pages (the compute-only speed-ups)')
+    parser.add_argument('--ffn-chunk-mib', type=int,
+                        help='CONFIG mode, CPU: the fused FFN\'s row chunks in MiB (default 8; 0: '
+                        'one chunk per image), to measure the chunking\'s trade-off')
     parser.add_argument('--one', help=argparse.SUPPRESS)  # internal: a single measurement
     return parser.parse_args()
 
@@ -352,7 +357,8 @@ def compare_whole_models(args):
     data = _toy_batch(cfg, scope, shape, args.device)
     print(f'{args.config}: {shape[0]}x{shape[1]}, batch 1, {args.device} '
           f'({torch.get_num_threads()} threads); pvt_mm vs the same model on mmdet\'s '
-          f'{mmdet_cfg.backbone.type}; median of {args.steps} interleaved rounds', flush=True)
+          f'{mmdet_cfg.backbone.type.split(".")[-1]}; median of {args.steps} interleaved rounds',
+          flush=True)
 
     def train(impl):
         model, wrapper = runs[impl]
@@ -385,78 +391,69 @@ def compare_whole_models(args):
     return ratios
 
 
+def keep_freed_memory():
+    """glibc: serve every block below 1 GiB from the heap and never give its top back, so no
+    step faults in fresh pages (``mallopt``, as ``KEEP_FREED_MEMORY`` does for subprocesses)."""
+    import ctypes
+    libc = ctypes.CDLL('libc.so.6')
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    if not (libc.mallopt(m_mmap_threshold, 1 << 30) and
+            libc.mallopt(m_trim_threshold, (1 << 31) - 1)):
+        raise SystemExit('--keep-freed-memory: glibc refused mallopt')
+
+
 def benchmark_config(args):
+    """One config's whole model in this process: inference (``test_step``) and training
+    (``train_step``: data preprocessor, losses, backward, optimizer step) times, median of
+    ``--steps`` after one warm-up, and the process's peak resident memory (CPU) or the peak
+    allocated memory (CUDA) over the training steps."""
+    import copy
+    import logging
+
+    from mmengine.logging import MMLogger
+    from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
 
-    import pvt_mm  # noqa: F401
     from pvt_mm import launch
+    from pvt_mm.models.backbones import ops
+    if args.keep_freed_memory:
+        keep_freed_memory()
+    if args.ffn_chunk_mib is not None:
+        ops._CPU_CHUNK_BYTES = ops._CPU_LEAN_CHUNK_BYTES = (args.ffn_chunk_mib << 20 or 1 << 62)
+    MMLogger.get_instance('benchmark', log_level=logging.WARNING)  # no weight-init report
     cfg = launch.load_config(args.config, write_toy_data=False)
     cfg.model.backbone.init_cfg = None
+    launch.set_precision(cfg, args.amp)
     scope = launch.toolbox(cfg)
     init_default_scope(scope)
-    if scope == 'mmdet':
-        import mmdet.models  # noqa: F401
-        from mmdet.registry import MODELS
-        from mmdet.structures import DetDataSample
-        from mmengine.structures import InstanceData
-        shape = tuple(args.shape or (800, 1333))
-    else:
-        import mmseg.models  # noqa: F401
-        from mmengine.structures import PixelData
-        from mmseg.registry import MODELS
-        from mmseg.structures import SegDataSample
-        shape = tuple(args.shape or (512, 512))
-    model = MODELS.build(cfg.model).to(args.device)
-    h, w = shape
-    x = torch.randn(1, 3, h, w, device=args.device)
-    meta = dict(img_shape=shape, pad_shape=shape, ori_shape=shape, scale_factor=(1., 1.),
-                batch_input_shape=shape)
-    if scope == 'mmdet':
-        sample = DetDataSample(metainfo=meta)
-        sample.gt_instances = InstanceData(
-            bboxes=torch.tensor([[10., 20., 200., 240.]], device=args.device),
-            labels=torch.tensor([0], device=args.device))
-        if 'roi_head' in cfg.model and cfg.model.roi_head.get('mask_head'):
-            from mmdet.structures.mask import BitmapMasks
-            import numpy as np
-            mask = np.zeros((1, h, w), np.uint8)
-            mask[:, 20:240, 10:200] = 1
-            sample.gt_instances.masks = BitmapMasks(mask, h, w)
-    else:
-        sample = SegDataSample(metainfo=meta)
-        sample.gt_sem_seg = PixelData(
-            data=torch.randint(0, cfg.model.decode_head.num_classes, (1, h, w),
-                               device=args.device))
-    print(f'{args.config}: {shape[0]}x{shape[1]}, {args.device}', flush=True)
+    __import__(f'{scope}.models')
+    shape = tuple(args.shape or ((800, 1333) if scope == 'mmdet' else (512, 512)))
+    torch.manual_seed(0)
+    model = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS.build(cfg.model)
+    model = model.to(args.device)
+    model.init_weights()
+    wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    data = _toy_batch(cfg, scope, shape, args.device)
+    chunks = ('one per image' if args.ffn_chunk_mib == 0 else
+              f'{ops._CPU_CHUNK_BYTES >> 20} MiB')
+    print(f'{args.config}: {shape[0]}x{shape[1]}, batch 1, {args.device} '
+          f'({torch.get_num_threads()} threads); CPU FFN chunks: {chunks}'
+          + ('; freed memory kept' if args.keep_freed_memory else ''), flush=True)
     model.eval()
     with torch.no_grad():
-        model(x, [sample], mode='predict')
-        times = []
-        for _ in range(args.steps):
-            _sync(args.device)
-            t = time.perf_counter()
-            model(x, [sample], mode='predict')
-            _sync(args.device)
-            times.append(time.perf_counter() - t)
-    print(f'inference: {1 / statistics.median(times):.2f} images/s', flush=True)
+        times = [time_step(lambda: model.test_step(copy.deepcopy(data)), args.device)
+                 for _ in range(args.steps + 1)]
+    print(f'inference: {1 / statistics.median(times[1:]):.2f} images/s', flush=True)
     model.train()
-
-    class Loss(torch.nn.Module):
-
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, x):
-            losses = self.m(x, [sample], mode='loss')
-            return [sum(v if isinstance(v, torch.Tensor) else sum(v) for k, v in losses.items()
-                        if 'loss' in k).reshape(1)]
-
-    step = make_step(Loss(model), x, args.device, args.amp, random_grads=False)
-    peak = peak_extra_memory(step, args.device)
-    seconds = statistics.median(time_step(step, args.device) for _ in range(args.steps))
-    print(f'training step: {seconds:.3f} s, peak extra memory {peak / 2**20:.0f} MiB '
-          '(first step, whole model)')
+    if args.device == 'cuda':
+        torch.cuda.reset_peak_memory_stats()
+    times = [time_step(lambda: model.train_step(copy.deepcopy(data), wrapper), args.device)
+             for _ in range(args.steps + 1)]
+    peak = (torch.cuda.max_memory_allocated() if args.device == 'cuda' else
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    print(f'training step: {statistics.median(times[1:]):.3f} s (steps: '
+          f'{", ".join(f"{t:.2f}" for t in times)}), peak memory {peak / 2**20:.0f} MiB '
+          f'({"allocated" if args.device == "cuda" else "process resident set"})')
 
 
 def main():

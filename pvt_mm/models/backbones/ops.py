@@ -9,14 +9,13 @@
   (v2) times; recomputing them is elementwise work next to the block's matmuls.
 
 On CPU :func:`ffn` works through chunks of image rows holding at most 8 MiB of hidden
-activations, so no hidden-width tensor is ever allocated whole: glibc serves blocks above 32 MiB
-with fresh pages on every step, and faulting them in costs more than the math between the
-matmuls, while smaller blocks are recycled. Fewer, bigger chunks run the matmuls faster but
-hold more memory at once: 8 MiB chunks make a 512x512 PVTv2-b2 step about 4% faster than 4 MiB
-ones at the same peak (16 MiB: about 8%, but up to 15% more peak memory). ``lean=True`` (used
-under ``with_cp``) takes 4 MiB chunks, which keep the recomputation's peak lower. A chunk's
-depth-wise conv reads one halo row from each neighbouring chunk. On other devices (CUDA's
-caching allocator makes allocations free) the whole batch is one chunk.
+activations (a chunk's depth-wise conv reads one halo row from each neighbour), so no
+hidden-width tensor is allocated whole; ``lean=True`` (under ``with_cp``) takes 4 MiB chunks, a
+lower recomputation peak. The trade-off, measured on whole training steps (docs/benchmark.md):
+one chunk per image, with glibc told to keep freed memory (else it hands out fresh pages every
+step), is 7-20% faster but needs 2-22% more peak memory (RetinaNet PVT-S at 800x1333: 4.4 vs
+3.8 GiB), so the chunks stay. On other devices (CUDA's caching allocator makes allocations free)
+the whole batch is one chunk.
 """
 import torch
 import torch.nn as nn

@@ -1,0 +1,103 @@
+"""ONNX export: every backbone with the TorchScript-based exporter and a dynamic input size, each
+backbone variant with the dynamo exporter, and tools/deployment/export_onnx.py on whole models;
+onnxruntime must give PyTorch's outputs at two input sizes from one file."""
+import pytest
+import torch
+
+from pvt_mm import PVT, PVTv2, deployment
+from tools_helper import config, tool
+
+ARCHS = [(PVT, a) for a in PVT.arch_settings] + [(PVTv2, a) for a in PVTv2.arch_settings]
+SIZES = [(224, 256), deployment.second_size(224, 256)]
+
+
+def _images(seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return [torch.randn(1, 3, h, w, generator=gen) for h, w in SIZES]
+
+
+def _backbone(cls, arch, **overrides):
+    torch.manual_seed(0)
+    model = cls(arch=arch, **overrides)
+    model.init_weights()
+
+    class Backbone(torch.nn.Module):
+        backbone = model
+
+    return deployment.RawOutputs(Backbone(), backbone_only=True)
+
+
+@pytest.mark.parametrize('cls,arch', ARCHS, ids=[f'{c.__name__}-{a}' for c, a in ARCHS])
+def test_every_backbone_exports_with_dynamic_size(cls, arch, tmp_path):
+    """The TorchScript-based exporter (what mmdeploy uses), full depth, height and width
+    dynamic: four feature maps within 1e-4 of PyTorch's at two sizes."""
+    module = _backbone(cls, arch)
+    images = _images()
+    deployment.export_onnx(module, images[0], str(tmp_path / 'm.onnx'), dynamic=True)
+    results = deployment.check_onnx(str(tmp_path / 'm.onnx'), module, images)
+    assert [size for size, _ in results] == SIZES
+    assert len(module(images[0])) == 4
+
+
+# One variant of each code path (v1; v2 at b0's and at b1-b4's widths; b5's MLP ratios; linear
+# SRA), one block per stage: torch.export takes minutes for the deep presets (docs/deploy.md
+# lists the full-depth runs).
+DYNAMO = [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b1'), (PVTv2, 'b5'), (PVTv2, 'b2-li')]
+
+
+@pytest.mark.parametrize('cls,arch', DYNAMO, ids=[f'{c.__name__}-{a}' for c, a in DYNAMO])
+def test_backbone_variants_export_with_dynamo(cls, arch, tmp_path):
+    module = _backbone(cls, arch, depths=[1, 1, 1, 1])
+    images = _images()
+    deployment.export_onnx(module, images[0], str(tmp_path / 'm.onnx'), dynamic=True,
+                           dynamo=True)
+    assert [s for s, _ in deployment.check_onnx(str(tmp_path / 'm.onnx'), module, images)] == SIZES
+
+
+def test_check_refuses_a_file_that_does_not_match(tmp_path):
+    """The check is not a formality: a file exported at a fixed size fails at the other size."""
+    module = _backbone(PVTv2, 'b0', depths=[1, 1, 1, 1])
+    images = _images()
+    deployment.export_onnx(module, images[0], str(tmp_path / 'm.onnx'), dynamic=False)
+    with pytest.raises(deployment.ExportCheckError, match='fails on a|differ'):
+        deployment.check_onnx(str(tmp_path / 'm.onnx'), module, images)
+
+
+def test_export_tool_whole_models_and_refusals(tmp_path):
+    out = tool('deployment/export_onnx.py', config('pvtv2/retinanet_pvtv2-b0_fpn_1x_coco.py'),
+               '--shape', 320, 448, '--dynamic', '--out', tmp_path / 'retina.onnx', cwd=tmp_path)
+    assert 'exported RetinaNet' in out and 'onnxruntime matches PyTorch at 320x448' in out
+    assert (tmp_path / 'retina.onnx').is_file()
+    out = tool('deployment/export_onnx.py',
+               config('pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py'), '--shape', 256, 256,
+               cwd=tmp_path)
+    assert 'exported EncoderDecoder' in out
+    assert (tmp_path / 'work_dirs/onnx/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.onnx').is_file()
+    for args, reason in [
+        (['pvtv2/mask-rcnn_pvtv2-b0_fpn_1x_coco.py'], 'only single-stage detectors and seg'),
+        (['pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py', '--dynamic'], 'fixed size')]:
+        with pytest.raises(AssertionError, match=reason):
+            tool('deployment/export_onnx.py', config(args[0]), '--shape', 256, 256, *args[1:],
+                 cwd=tmp_path)
+
+
+def test_export_tool_loads_a_checkpoint(tmp_path):
+    """An official-layout backbone file for --backbone-only: the exported maps are those of
+    the loaded weights (a random-weights export differs)."""
+    from pvt_mm.testing import OfficialPVT
+    torch.manual_seed(1)
+    official = OfficialPVT(2, **PVTv2.arch_settings['b0'])
+    torch.save({'model': official.state_dict()}, tmp_path / 'pvt_v2_b0.pth')
+    cfg = config('pvtv2/retinanet_pvtv2-b0_fpn_1x_coco.py')
+    tool('deployment/export_onnx.py', cfg, tmp_path / 'pvt_v2_b0.pth', '--backbone-only',
+         '--shape', 224, 256, '--out', tmp_path / 'b0.onnx', cwd=tmp_path)
+    import onnxruntime as ort
+    image = torch.randn(1, 3, 224, 256)
+    got = ort.InferenceSession(str(tmp_path / 'b0.onnx')).run(None, {'image': image.numpy()})
+    expected = official.eval().forward_pyramid(image)
+    for g, e in zip(got, expected):
+        torch.testing.assert_close(torch.from_numpy(g), e.detach(), rtol=1e-4, atol=1e-4)
+    with pytest.raises(AssertionError, match='no PVT weights found'):
+        torch.save({'conv1.weight': torch.zeros(1)}, tmp_path / 'other.pth')
+        tool('deployment/export_onnx.py', cfg, tmp_path / 'other.pth', '--backbone-only',
+             '--shape', 224, 256, cwd=tmp_path)

@@ -1,0 +1,89 @@
+"""Export a config's backbone, or its whole single-stage detector / segmentor, to ONNX, and check
+the file with onnxruntime against PyTorch before reporting success.
+
+    python tools/deployment/export_onnx.py CONFIG [CHECKPOINT] --shape H W [--dynamic]
+        [--backbone-only] [--dynamo] [--out FILE.onnx]
+
+The graph takes a normalized, padded image batch (N, 3, H, W) and returns the raw outputs: the
+backbone's feature maps, or per-level scores and box regressions before NMS, or segmentation
+logits (see ``pvt_mm/deployment.py``). ``--dynamic`` leaves height and width free; the check then
+runs at a second size too. Without CHECKPOINT the model has random weights (a check of the
+export only). Exit status 1, with the reason, if onnxruntime disagrees.
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+
+import pvt_mm  # noqa: F401  (registers PVT, the pvt_mm:: config scope and the compat fixes)
+from pvt_mm import deployment, launch
+from pvt_mm.models.checkpoint import (CheckpointError, checkpoint_fit, load_pretrained,
+                                      read_checkpoint, unwrap_state_dict)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Export a PVT model to ONNX, checked')
+    parser.add_argument('config', help='detection or segmentation config')
+    parser.add_argument('checkpoint', nargs='?', help='weights (whole model, or a backbone-only '
+                        'file with --backbone-only); default: random weights')
+    parser.add_argument('--shape', type=int, nargs=2, required=True, metavar=('H', 'W'))
+    parser.add_argument('--dynamic', action='store_true', help='dynamic height and width')
+    parser.add_argument('--backbone-only', action='store_true', help='export the backbone only')
+    parser.add_argument('--dynamo', action='store_true',
+                        help='torch.export-based exporter (default: the TorchScript-based one)')
+    parser.add_argument('--out', help='ONNX file (default work_dirs/onnx/<config>.onnx)')
+    return parser.parse_args()
+
+
+def build(args):
+    import logging
+
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+    MMLogger.get_instance('export_onnx', log_level=logging.WARNING)  # no weight-init report
+    cfg = launch.load_config(args.config, write_toy_data=False)
+    scope = launch.toolbox(cfg)
+    init_default_scope(scope)
+    __import__(f'{scope}.models')
+    cfg.model.backbone.init_cfg = None
+    model = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS.build(cfg.model)
+    model.init_weights()
+    if args.checkpoint:
+        state_dict = unwrap_state_dict(read_checkpoint(args.checkpoint))
+        whole = any(k.startswith('backbone.') for k in state_dict)
+        if args.backbone_only and not whole:
+            load_pretrained(model.backbone, args.checkpoint)
+        else:
+            fit = checkpoint_fit(model, state_dict)
+            if fit.fitted < fit.total:
+                raise CheckpointError(f'{args.checkpoint}: {fit.describe()}')
+            model.load_state_dict(state_dict, strict=False)
+    return model.eval()
+
+
+def main():
+    args = parse_args()
+    module = deployment.RawOutputs(build(args), backbone_only=args.backbone_only)
+    h, w = args.shape
+    gen = torch.Generator().manual_seed(0)
+    images = [torch.randn(1, 3, h, w, generator=gen)]
+    if args.dynamic:
+        images.append(torch.randn(1, 3, *deployment.second_size(h, w), generator=gen))
+    out = args.out or deployment.default_path(args.config, args.backbone_only)
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    exporter = 'torch.export (dynamo)' if args.dynamo else 'TorchScript-based'
+    deployment.export_onnx(module, images[0], out, dynamic=args.dynamic, dynamo=args.dynamo)
+    results = deployment.check_onnx(out, module, images)
+    what = 'backbone' if args.backbone_only else type(module.model).__name__
+    sizes = ', '.join(f'{s[0]}x{s[1]} (max error {e:.1e})' for s, e in results)
+    print(f'exported {what} to {out} with the {exporter} exporter'
+          f'{", height and width dynamic" if args.dynamic else ""}; onnxruntime matches '
+          f'PyTorch at {sizes}')
+
+
+if __name__ == '__main__':
+    try:
+        launch.run_tool(main)
+    except (ValueError, deployment.ExportCheckError) as err:
+        raise SystemExit(f'error: {err}') from None
