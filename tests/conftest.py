@@ -1,3 +1,4 @@
+import os
 import os.path as osp
 import subprocess
 
@@ -7,6 +8,21 @@ import torch
 import pvt_mm  # noqa: F401  (registers the backbones, applies the compat fixes)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+# Under pytest-xdist (`-n N`) every worker computes with one thread, and so do the tools it
+# starts, so that N workers share N cores without oversubscribing them.
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    torch.set_num_threads(1)
+    os.environ['OMP_NUM_THREADS'] = '1'
+
+# The README's quickstarts take minutes each: they start first, so that with `-n 2` they run
+# beside the rest of the suite instead of after it.
+FIRST = ('tests/test_quickstart.py', )
+
+
+def pytest_collection_modifyitems(session, config, items):
+    items.sort(key=lambda item: not item.nodeid.startswith(FIRST))
 
 
 @pytest.fixture(autouse=True)

@@ -68,3 +68,19 @@ def test_restricted_getattr():
     assert compat._history_buffer_getattr(HistoryBuffer, 'mean') is HistoryBuffer.mean
     with pytest.raises(pickle.UnpicklingError):
         compat._history_buffer_getattr(os, 'system')
+
+
+def test_known_warnings_silenced_others_shown(tmp_path):
+    """setuptools' pkg_resources deprecation (five times at every tool's start) is gone; any
+    other warning still shows."""
+    import subprocess
+    import sys
+
+    from tools_helper import TOOLS
+    proc = subprocess.run([sys.executable, f'{TOOLS}/train.py', 'missing.py'], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.stderr.strip() == 'error: config file not found: missing.py'
+    proc = subprocess.run([sys.executable, '-c', 'import pvt_mm, warnings; '
+                           'warnings.warn("a real warning", UserWarning)'],
+                          capture_output=True, text=True)
+    assert 'a real warning' in proc.stderr and 'pkg_resources' not in proc.stderr

@@ -16,7 +16,8 @@ SMALL_TOY = ['toy_data.num_train=8', 'toy_data.num_val=4', 'toy_data.size=(128,1
 def run(cmd, cwd, timeout=600, env=None):
     """Run ``cmd`` (a list) in ``cwd``; fail the test with its output when it exits non-zero."""
     cmd = [str(c) for c in cmd]
-    full_env = dict(os.environ, PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2', **(env or {}))
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
+    full_env.setdefault('OMP_NUM_THREADS', str(torch.get_num_threads()))
     proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=timeout, env=full_env)
     if proc.returncode != 0:

@@ -347,6 +347,10 @@ def compare_whole_models(args):
         mmdet_cfg.backbone.type = 'mmdet.' + mmdet_cfg.backbone.type
     cfg.model.backbone.init_cfg = None
     launch.set_precision(cfg, args.amp)
+    print(f'{args.config}: {shape[0]}x{shape[1]}, batch 1, {args.device} '
+          f'({torch.get_num_threads()} threads); pvt_mm vs the same model on mmdet\'s '
+          f'{mmdet_cfg.backbone.type.split(".")[-1]}; median of {args.steps} interleaved rounds',
+          flush=True)
     torch.manual_seed(0)
     runs = {}
     for impl, model_cfg in (('pvt_mm', cfg.model), ('mmdet', mmdet_cfg)):
@@ -355,10 +359,6 @@ def compare_whole_models(args):
         wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
         runs[impl] = (model, wrapper)
     data = _toy_batch(cfg, scope, shape, args.device)
-    print(f'{args.config}: {shape[0]}x{shape[1]}, batch 1, {args.device} '
-          f'({torch.get_num_threads()} threads); pvt_mm vs the same model on mmdet\'s '
-          f'{mmdet_cfg.backbone.type.split(".")[-1]}; median of {args.steps} interleaved rounds',
-          flush=True)
 
     def train(impl):
         model, wrapper = runs[impl]

@@ -76,7 +76,8 @@ def main():
     deployment.export_onnx(module, images[0], out, dynamic=args.dynamic, dynamo=args.dynamo)
     results = deployment.check_onnx(out, module, images)
     what = 'backbone' if args.backbone_only else type(module.model).__name__
-    sizes = ', '.join(f'{s[0]}x{s[1]} (max error {e:.1e})' for s, e in results)
+    sizes = ', '.join(f'{s[0]}x{s[1]} (max abs error {e:.1e}, outputs up to {m:.3g})'
+                      for s, e, m in results)
     print(f'exported {what} to {out} with the {exporter} exporter'
           f'{", height and width dynamic" if args.dynamic else ""}; onnxruntime matches '
           f'PyTorch at {sizes}')
