@@ -4,6 +4,7 @@ The toolbox is chosen by the config's ``default_scope`` (``'mmdet'`` or ``'mmseg
 ``tools/train.py`` and one ``tools/test.py`` serve detection and segmentation alike.
 """
 import glob
+import importlib
 import logging
 import os
 import os.path as osp
@@ -65,6 +66,16 @@ def toolbox(cfg: Config) -> str:
     if scope not in TOOLBOXES:
         raise ValueError(f'config default_scope must be one of {TOOLBOXES}, got {scope!r}')
     return scope
+
+
+def model_registry(cfg: Config):
+    """The MODELS registry of the config's toolbox, with its default scope set and its models
+    registered: what builds ``cfg.model`` outside a Runner (benchmark, FLOPs, ONNX export)."""
+    from mmengine.registry import init_default_scope
+    scope = toolbox(cfg)
+    init_default_scope(scope)
+    importlib.import_module(f'{scope}.models')
+    return importlib.import_module(f'{scope}.registry').MODELS
 
 
 def setup_launcher(cfg: Config, launcher: str) -> None:

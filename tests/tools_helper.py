@@ -35,12 +35,8 @@ def config(rel):
 
 def build_model(cfg):
     """Build ``cfg.model`` in its toolbox (the config's default_scope)."""
-    import importlib
-
-    from mmengine.registry import init_default_scope
-    init_default_scope(cfg.default_scope)
-    importlib.import_module(f'{cfg.default_scope}.models')
-    return importlib.import_module(f'{cfg.default_scope}.registry').MODELS.build(cfg.model)
+    from pvt_mm import launch
+    return launch.model_registry(cfg).build(cfg.model)
 
 
 def load_weights(path):

@@ -323,15 +323,12 @@ def compare_whole_models(args):
 
     from mmengine.logging import MMLogger
     from mmengine.optim import build_optim_wrapper
-    from mmengine.registry import init_default_scope
 
     from pvt_mm import PVT, PVTv2, launch
     MMLogger.get_instance('benchmark', log_level=logging.WARNING)  # no weight-init report
     cfg = launch.load_config(args.config, write_toy_data=False)
     scope = launch.toolbox(cfg)
-    init_default_scope(scope)
-    registry = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS
-    __import__(f'{scope}.models')
+    registry = launch.model_registry(cfg)
     import mmdet.models  # noqa: F401  (mmdet's PVT, also for mmseg configs)
     shape = tuple(args.shape or ((800, 1333) if scope == 'mmdet' else (512, 512)))
     backbone = cfg.model.backbone
@@ -412,7 +409,6 @@ def benchmark_config(args):
 
     from mmengine.logging import MMLogger
     from mmengine.optim import build_optim_wrapper
-    from mmengine.registry import init_default_scope
 
     from pvt_mm import launch
     from pvt_mm.models.backbones import ops
@@ -425,11 +421,10 @@ def benchmark_config(args):
     cfg.model.backbone.init_cfg = None
     launch.set_precision(cfg, args.amp)
     scope = launch.toolbox(cfg)
-    init_default_scope(scope)
-    __import__(f'{scope}.models')
+    registry = launch.model_registry(cfg)
     shape = tuple(args.shape or ((800, 1333) if scope == 'mmdet' else (512, 512)))
     torch.manual_seed(0)
-    model = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS.build(cfg.model)
+    model = registry.build(cfg.model)
     model = model.to(args.device)
     model.init_weights()
     wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))

@@ -36,20 +36,10 @@ def build(args):
         if cls is None or name not in cls.arch_settings:
             raise SystemExit(f'unknown --arch {args.arch!r}')
         return ImageNetClassifier(cls(arch=name, out_indices=(3, ))), (224, 224), args.arch
-    from mmengine.registry import init_default_scope
     cfg = launch.load_config(args.config, args.cfg_options)
     cfg.model.backbone.init_cfg = None
-    scope = launch.toolbox(cfg)
-    init_default_scope(scope)
-    if scope == 'mmdet':
-        import mmdet.models  # noqa: F401
-        from mmdet.registry import MODELS
-        shape = (800, 1280)
-    else:
-        import mmseg.models  # noqa: F401
-        from mmseg.registry import MODELS
-        shape = (512, 512)
-    return DenseForward(MODELS.build(cfg.model)), shape, args.config
+    shape = (800, 1280) if launch.toolbox(cfg) == 'mmdet' else (512, 512)
+    return DenseForward(launch.model_registry(cfg).build(cfg.model)), shape, args.config
 
 
 def main():

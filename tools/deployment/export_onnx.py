@@ -40,14 +40,10 @@ def build(args):
     import logging
 
     from mmengine.logging import MMLogger
-    from mmengine.registry import init_default_scope
     MMLogger.get_instance('export_onnx', log_level=logging.WARNING)  # no weight-init report
     cfg = launch.load_config(args.config, write_toy_data=False)
-    scope = launch.toolbox(cfg)
-    init_default_scope(scope)
-    __import__(f'{scope}.models')
     cfg.model.backbone.init_cfg = None
-    model = __import__(f'{scope}.registry', fromlist=['MODELS']).MODELS.build(cfg.model)
+    model = launch.model_registry(cfg).build(cfg.model)
     model.init_weights()
     if args.checkpoint:
         state_dict = unwrap_state_dict(read_checkpoint(args.checkpoint))
