@@ -1,4 +1,5 @@
-_base_ = './mask-rcnn_pvtv2-b1_fpn_1x_coco.py'
+# Mask R-CNN PVTv2-b5, 1x (official mask_rcnn_pvt_v2_b5_fpn_1x_coco.py): b4's large-model recipe.
+_base_ = './mask-rcnn_pvtv2-b4_fpn_1x_coco.py'
 model = dict(
     backbone=dict(
         arch='b5',

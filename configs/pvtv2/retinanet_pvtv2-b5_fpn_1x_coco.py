@@ -1,4 +1,5 @@
-_base_ = './retinanet_pvtv2-b1_fpn_1x_coco.py'
+# RetinaNet PVTv2-b5, 1x (official retinanet_pvt_v2_b5_fpn_1x_coco.py): b4's large-model recipe.
+_base_ = './retinanet_pvtv2-b4_fpn_1x_coco.py'
 model = dict(
     backbone=dict(
         arch='b5',

@@ -61,6 +61,8 @@ def parse_args():
                         default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--amp', action='store_true', help='autocast (fp16 on CUDA, bf16 on CPU)')
     parser.add_argument('--steps', type=int, default=3, help='timed steps after one warm-up')
+    parser.add_argument('--batch', type=int, default=1,
+                        help='CONFIG modes: images per step (the configs train 1-4 per GPU)')
     parser.add_argument('--impls', nargs='+', default=list(IMPLS), choices=IMPLS)
     parser.add_argument('--keep-freed-memory', action='store_true',
                         help='CPU: time with glibc keeping freed memory in the process, so no '
@@ -286,8 +288,9 @@ def saved_activation_bytes(fn):
     return sum(seen.values())
 
 
-def _toy_batch(cfg, scope, shape, device):
-    """One uint8 image and its annotations, as a dataloader hands them to ``train_step``."""
+def _toy_batch(cfg, scope, shape, device, batch=1):
+    """``batch`` copies of one uint8 image and its annotations, as a dataloader hands them to
+    ``train_step``."""
     import numpy as np
     h, w = shape
     gen = torch.Generator().manual_seed(0)
@@ -312,7 +315,7 @@ def _toy_batch(cfg, scope, shape, device):
         sample = SegDataSample(metainfo=meta)
         sample.gt_sem_seg = PixelData(data=torch.randint(
             0, cfg.model.decode_head.num_classes, (1, h, w), generator=gen))
-    return dict(inputs=[img], data_samples=[sample])
+    return dict(inputs=[img] * batch, data_samples=[sample] * batch)
 
 
 def compare_whole_models(args):
@@ -344,7 +347,7 @@ def compare_whole_models(args):
         mmdet_cfg.backbone.type = 'mmdet.' + mmdet_cfg.backbone.type
     cfg.model.backbone.init_cfg = None
     launch.set_precision(cfg, args.amp)
-    print(f'{args.config}: {shape[0]}x{shape[1]}, batch 1, {args.device} '
+    print(f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
           f'({torch.get_num_threads()} threads); pvt_mm vs the same model on mmdet\'s '
           f'{mmdet_cfg.backbone.type.split(".")[-1]}; median of {args.steps} interleaved rounds',
           flush=True)
@@ -355,7 +358,7 @@ def compare_whole_models(args):
         model.init_weights()
         wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
         runs[impl] = (model, wrapper)
-    data = _toy_batch(cfg, scope, shape, args.device)
+    data = _toy_batch(cfg, scope, shape, args.device, args.batch)
 
     def train(impl):
         model, wrapper = runs[impl]
@@ -428,10 +431,10 @@ def benchmark_config(args):
     model = model.to(args.device)
     model.init_weights()
     wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
-    data = _toy_batch(cfg, scope, shape, args.device)
+    data = _toy_batch(cfg, scope, shape, args.device, args.batch)
     chunks = ('one per image' if args.ffn_chunk_mib == 0 else
               f'{ops._CPU_CHUNK_BYTES >> 20} MiB')
-    print(f'{args.config}: {shape[0]}x{shape[1]}, batch 1, {args.device} '
+    print(f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
           f'({torch.get_num_threads()} threads); CPU FFN chunks: {chunks}'
           + ('; freed memory kept' if args.keep_freed_memory else ''), flush=True)
     model.eval()
@@ -446,9 +449,11 @@ def benchmark_config(args):
              for _ in range(args.steps + 1)]
     peak = (torch.cuda.max_memory_allocated() if args.device == 'cuda' else
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    saved = saved_activation_bytes(lambda: model.train_step(copy.deepcopy(data), wrapper))
     print(f'training step: {statistics.median(times[1:]):.3f} s (steps: '
           f'{", ".join(f"{t:.2f}" for t in times)}), peak memory {peak / 2**20:.0f} MiB '
-          f'({"allocated" if args.device == "cuda" else "process resident set"})')
+          f'({"allocated" if args.device == "cuda" else "process resident set"}), saved '
+          f'activations {saved / 2**30:.2f} GiB')
 
 
 def main():
