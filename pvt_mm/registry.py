@@ -1,12 +1,14 @@
-"""Everything pvt_mm registers, in one place.
+"""Everything pvt_mm registers, in one place (run by ``import pvt_mm``).
 
 - ``PVT`` and ``PVTv2`` in MMDetection's and MMSegmentation's MODELS registries (whichever is
   installed; the names do not clash with mmdet's own ``PyramidVisionTransformer(V2)``);
 - ``AlignResize`` in both TRANSFORMS registries, ``RNGStateHook`` and ``CheckpointFitHook`` in
-  both HOOKS registries;
-- :func:`~pvt_mm.models.checkpoint.read_checkpoint` as mmengine's loader of local checkpoint
-  files, so every load (``load_from``, ``--resume``, ``init_cfg``, the inferencers) reports a bad
-  file by name;
+  both HOOKS registries (:mod:`pvt_mm.testing` adds its test hooks the same way);
+- :func:`~pvt_mm.fileio.read_checkpoint` as mmengine's loader of local checkpoint files and of
+  ``hf-hub:`` references, so every load (``load_from``, ``--resume``, ``init_cfg``, the
+  inferencers) reads safetensors too and reports a bad file by name;
+- the file backend ``'atomic_local'`` (:class:`~pvt_mm.fileio.AtomicLocalBackend`), which
+  pvt_mm's tools give the CheckpointHook;
 - the ``pvt_mm::`` config scope, so ``_base_ = 'pvt_mm::pvt/retinanet_pvt-t_fpn_1x_coco.py'``
   resolves to the configs shipped in ``pvt_mm/.mim/configs``.
 """
@@ -17,38 +19,47 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from .datasets import AlignResize
 from .engine import CheckpointFitHook, RNGStateHook
-from .models import PVT, PVTv2, read_checkpoint
+from .fileio import HF_HUB_PREFIX, read_checkpoint, register_atomic_backend
+from .models import PVT, PVTv2
 
 TOOLBOXES = ('mmdet', 'mmseg')
-REGISTERED = {
-    'MODELS': (PVT, PVTv2),
-    'TRANSFORMS': (AlignResize, ),
-    'HOOKS': (RNGStateHook, CheckpointFitHook),
-}
 
 
-def register_all():
-    """Register pvt_mm's modules in every installed toolbox; return the toolboxes' names."""
+def register(modules: dict) -> list:
+    """Register ``{'MODELS': (cls, ...), 'HOOKS': ...}`` in every installed toolbox's registries
+    of those names; return the toolboxes found."""
     found = []
     for toolbox in TOOLBOXES:
         try:
             registries = importlib.import_module(f'{toolbox}.registry')
         except ImportError:
             continue
-        for registry_name, classes in REGISTERED.items():
+        for registry_name, classes in modules.items():
             registry = getattr(registries, registry_name)
             for cls in classes:
                 if registry.module_dict.get(cls.__name__) is not cls:
                     registry.register_module(module=cls)
         found.append(toolbox)
-    config_utils.MODULE2PACKAGE.setdefault('pvt_mm', 'pvt_mm')
-    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
     return found
 
 
-def load_from_local(filename, map_location=None):
-    """mmengine's loader for local files (same signature), with pvt_mm's errors."""
+def load_checkpoint_file(filename, map_location=None):
+    """mmengine's checkpoint loader signature, with pvt_mm's reader and errors."""
     return read_checkpoint(filename, map_location)
+
+
+def register_all() -> list:
+    found = register({
+        'MODELS': (PVT, PVTv2),
+        'TRANSFORMS': (AlignResize, ),
+        'HOOKS': (RNGStateHook, CheckpointFitHook),
+    })
+    config_utils.MODULE2PACKAGE.setdefault('pvt_mm', 'pvt_mm')
+    # '' is mmengine's scheme for local files: pvt_mm's reader takes its place.
+    CheckpointLoader.register_scheme(prefixes=['', HF_HUB_PREFIX], loader=load_checkpoint_file,
+                                     force=True)
+    register_atomic_backend()
+    return found
 
 
 TOOLBOXES_FOUND = register_all()

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from pvt_mm import PVT, PVTv2
-from pvt_mm.models import CheckpointError, convert_state_dict, detect_format
+from pvt_mm.fileio import CheckpointError
+from pvt_mm.models import convert_state_dict, detect_format
 from pvt_mm.testing import OfficialPVT
 
 # Official ImageNet models, millions of parameters (PVT and PVTv2 papers / release).

@@ -77,6 +77,11 @@ def test_model_index_lists_every_config_once():
     listed = [m['Config'] for m in MODELS]
     assert sorted(listed) == sorted(shipped)  # every config, each once, nothing else
     assert all(m['Name'] == osp.basename(m['Config'])[:-3] for m in MODELS)
+    for path in {osp.dirname(m['Config']) for m in MODELS}:  # each folder's model-zoo page
+        with open(osp.join(ROOT, path, 'metafile.yml')) as f:
+            collections = yaml.safe_load(f)['Collections']
+        assert {c['README'] for c in collections} == {f'{path}/README.md'}
+        assert osp.isfile(osp.join(ROOT, path, 'README.md'))
     assert set(PAPER_PARAMS) <= {m['Name'] for m in MODELS}
     # The model-index library (what `mim search` reads) parses the index the same way.
     modelindex = pytest.importorskip('modelindex')
@@ -99,7 +104,10 @@ def test_config_builds_as_listed(meta):
     ckpt = (f'pvt_{ARCH[size]}.pth' if v1 else f'pvt_v2_{size.replace("-", "_")}.pth')
     assert backbone.init_cfg == dict(type='Pretrained', checkpoint=URL + ckpt)
     assert info['Pretrained Backbone'] == URL + ckpt
-    assert info['Batch Size'] == 8 * cfg.train_dataloader.batch_size
+    gpus = int(info['Training Resources'].split('x')[0])
+    assert info['Batch Size'] == gpus * cfg.train_dataloader.batch_size
+    if name.startswith(FRAMEWORK_PREFIXES):  # no PVTv2 number published
+        assert 'Results' not in meta and 'Weights' not in meta
     assert info.get('Epochs', info.get('Iterations')) == cfg.train_cfg.get(
         'max_epochs', cfg.train_cfg.get('max_iters'))
     amp = cfg.optim_wrapper.get('type') == 'AmpOptimWrapper'
@@ -216,7 +224,7 @@ def test_inherit_by_path_and_by_scope(tmp_path):
     seg.write_text("_base_ = 'pvt_mm::pvtv2/fpn_pvtv2-b1_8xb4-40k_ade20k-512x512.py'\n")
     assert Config.fromfile(str(seg)).model.backbone.arch == 'b1'
     # Loaded as our tools load it, a pvt_mm:: config builds in its toolbox's scope.
-    from pvt_mm.launch import load_config
+    from pvt_mm.cli import load_config
     for path, cls in [(by_scope, 'RetinaNet'), (seg, 'EncoderDecoder')]:
         assert type(build_model(load_config(str(path)))).__name__ == cls
 
@@ -390,7 +398,7 @@ def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):
     (project / 'my_retinanet.py').write_text(
         "_base_ = 'pvt_mm::pvt/retinanet_pvt-t_fpn_1x_coco.py'\n"
         "model = dict(bbox_head=dict(num_classes=20))\n")
-    code = ("from pvt_mm.launch import load_config; "
+    code = ("from pvt_mm.cli import load_config; "
             "print(load_config('{}').model.bbox_head.num_classes)")
     proc = subprocess.run([sys.executable, '-c', code.format('my_project/configs/my_retinanet.py')],
                           cwd=tmp_path, capture_output=True, text=True)

@@ -65,7 +65,7 @@ def bad_files(trained, tmp_path_factory):
             ('random', 'truncated', 'empty', 'directory', 'unrelated')}
 
 
-WHAT = {'random': 'not a PyTorch checkpoint', 'truncated': 'truncated', 'empty': 'is empty',
+WHAT = {'random': 'not a PyTorch or safetensors checkpoint', 'truncated': 'truncated', 'empty': 'is empty',
         'directory': 'is a directory'}
 
 

@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from pvt_mm import PVT, PVTv2
-from pvt_mm.launch import load_config
+from pvt_mm.cli import load_config
 from pvt_mm.testing import OfficialPVT
 from tools_helper import CONFIGS, SMALL_TOY, TOOLS, build_model, config, tool
 
@@ -132,21 +132,134 @@ def _timm_layout(official_sd):
     return out
 
 
+def _hub_cache(root, repo, files):
+    """``files`` ({name: bytes}) in huggingface_hub's cache layout, as the main branch of
+    ``repo`` (what ``hf_hub_download`` leaves after fetching them)."""
+    commit = 'a' * 40
+    repo_dir = root / f'models--{repo.replace("/", "--")}'
+    (repo_dir / 'refs').mkdir(parents=True)
+    (repo_dir / 'refs' / 'main').write_text(commit)
+    snapshot = repo_dir / 'snapshots' / commit
+    snapshot.mkdir(parents=True)
+    for name, data in files.items():
+        (snapshot / name).write_bytes(data)
+
+
+@pytest.fixture
+def offline_hub(tmp_path, monkeypatch):
+    """huggingface_hub reading only a cache prepared in ``tmp_path / 'hub'`` (HF_HUB_OFFLINE)."""
+    import huggingface_hub
+    cache = tmp_path / 'hub'
+    monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_CACHE', str(cache))
+    monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_OFFLINE', True)
+    return cache
+
+
 @pytest.mark.parametrize('arch', ['b0', 'b2-li'])
-def test_timm_layout_via_init_cfg(tmp_path, arch):
+def test_timm_safetensors_from_the_hub(offline_hub, tmp_path, arch):
+    """A timm Hub repository (``timm/pvt_v2_<arch>.in1k``: model.safetensors in timm's layout,
+    with its classifier) as ``hf-hub:`` reference: the official reference model's outputs. timm
+    itself cannot run here (it imports torchvision, whose PyPI wheels need a CUDA torch), so
+    the file is the official weights renamed by timm's own rules (checkpoint_filter_fn)."""
+    from safetensors.torch import save_file
     official = OfficialPVT(2, **PVTv2.arch_settings[arch]).eval()
     with torch.no_grad():
         for p in official.parameters():
             p.normal_(0, 0.05)
     timm_sd = _timm_layout(official.state_dict())
     assert 'patch_embed.proj.weight' in timm_sd and 'stages.1.downsample.proj.weight' in timm_sd
-    path = tmp_path / f'pvt_v2_{arch}_timm.pth'
-    torch.save(timm_sd, path)
-    model = PVTv2(arch=arch, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    save_file(timm_sd, tmp_path / 'model.safetensors')
+    repo = f'timm/pvt_v2_{arch.replace("-", "_")}.in1k'
+    _hub_cache(offline_hub, repo, {'model.safetensors': (tmp_path / 'model.safetensors')
+                                   .read_bytes()})
+    model = PVTv2(arch=arch, init_cfg=dict(type='Pretrained', checkpoint=f'hf-hub:{repo}'))
     model.init_weights()
     x = torch.randn(1, 3, 160, 192)
     with torch.no_grad():
         assert max_diff(model.eval()(x), official.forward_pyramid(x)) < 1e-5
+
+
+def _perturb(model):
+    """transformers initialises norms to 1 / 0 and biases to 0: make them random too, so that
+    a swapped or missed norm or bias shows in the outputs."""
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if 'layer_norm' in name or name.endswith('bias'):
+                p.add_(torch.randn(p.shape, generator=gen) * 0.05)
+    return model.eval()
+
+
+def _official_eps(model):
+    """transformers gives every LayerNorm ``layer_norm_eps`` (1e-6); the official code, whose
+    weights the Hub repositories hold, uses PyTorch's 1e-5 in the patch embeddings and the
+    spatial reductions. Set those to 1e-5, for a comparison of the weights alone."""
+    for module in model.modules():
+        if type(module).__name__ in ('PvtV2OverlapPatchEmbeddings', 'PvtPatchEmbeddings',
+                                     'PvtV2SelfAttention', 'PvtEfficientSelfAttention'):
+            if hasattr(module, 'layer_norm'):
+                module.layer_norm.eps = 1e-5
+
+
+@pytest.mark.parametrize('arch', ['b0', 'b1', 'b2', 'b2-li', 'b3', 'b4', 'b5'])
+def test_transformers_pvt_v2(tmp_path, arch):
+    """A transformers PvtV2ForImageClassification saved as transformers saves it
+    (model.safetensors, under pvt_v2., with its classifier) loads into our backbone; our stage
+    outputs are the feature maps of transformers' own PvtV2Backbone on the same file, to float
+    precision with the official LayerNorm eps and within transformers' eps difference without."""
+    from transformers import PvtV2Backbone, PvtV2Config, PvtV2ForImageClassification
+    spec = PVTv2.arch_settings[arch]
+    config = PvtV2Config(
+        depths=spec['depths'], hidden_sizes=spec['embed_dims'], num_attention_heads=spec[
+            'num_heads'], mlp_ratios=spec['mlp_ratios'], sr_ratios=spec['sr_ratios'],
+        linear_attention=spec['linear_sra'])
+    _perturb(PvtV2ForImageClassification(config)).save_pretrained(tmp_path / 'hf')
+    theirs = PvtV2Backbone.from_pretrained(
+        tmp_path / 'hf', out_features=['stage1', 'stage2', 'stage3', 'stage4']).eval()
+    model = PVTv2(arch=arch, init_cfg=dict(type='Pretrained',
+                                           checkpoint=str(tmp_path / 'hf' / 'model.safetensors')))
+    model.init_weights()
+    x = torch.randn(1, 3, 160, 192)
+    with torch.no_grad():
+        ours_out = model.eval()(x)
+        assert max_diff(ours_out, theirs(x).feature_maps) < 5e-3
+        _official_eps(theirs)
+        assert max_diff(ours_out, theirs(x).feature_maps) < 2e-5
+    if arch == 'b0':  # PvtV2Backbone's own state dict (no prefix, no classifier), torch.save'd
+        torch.save(theirs.state_dict(), tmp_path / 'backbone.pth')
+        again = PVTv2(arch=arch, init_cfg=dict(type='Pretrained',
+                                               checkpoint=str(tmp_path / 'backbone.pth')))
+        again.init_weights()
+        with torch.no_grad():
+            assert max_diff(again.eval()(x), ours_out) == 0
+
+
+def test_transformers_pvt_v1(tmp_path):
+    """transformers' PvtForImageClassification (PVT v1) file: our stages are the hidden states
+    that close transformers' stages, once its last stage drops the classification token (its
+    attention sees the token; the official detection backbone, like ours, has none)."""
+    from transformers import PvtConfig, PvtForImageClassification, PvtModel
+    spec = PVT.arch_settings['tiny']
+    config = PvtConfig(
+        depths=spec['depths'], hidden_sizes=spec['embed_dims'], num_attention_heads=spec[
+            'num_heads'], mlp_ratios=spec['mlp_ratios'],
+        sequence_reduction_ratios=spec['sr_ratios'])
+    _perturb(PvtForImageClassification(config)).save_pretrained(tmp_path / 'hf')
+    theirs = PvtModel.from_pretrained(tmp_path / 'hf').eval()
+    last = theirs.encoder.patch_embeddings[3]
+    last.cls_token = None
+    last.position_embeddings = torch.nn.Parameter(last.position_embeddings[:, 1:])
+    _official_eps(theirs)
+    model = PVT(arch='tiny', init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'hf' / 'model.safetensors')))
+    model.init_weights()
+    x = torch.randn(1, 3, 224, 224)  # transformers' PVT v1 runs at its configured image size only
+    with torch.no_grad():
+        hidden = theirs(x, output_hidden_states=True).hidden_states
+        for i, out in enumerate(model.eval()(x)):
+            closing = hidden[sum(spec['depths'][:i + 1]) - 1]  # a hidden state per block
+            b, c, h, w = out.shape
+            assert max_diff(out, closing.reshape(b, h, w, c).permute(0, 3, 1, 2)) < 2e-5
 
 
 def test_init_cfg_accepts_mmdet_and_official_detector_files(tmp_path):
@@ -232,6 +345,16 @@ def test_converter_cli(tmp_path):
     proc = _convert(tmp_path / 'pvt_v2_b1.pth', dst, '--arch', 'pvtv2-b0')
     assert proc.returncode != 0 and 'does not fit --arch pvtv2-b0' in proc.stderr
     assert 'stages.0.patch_embed.proj.weight: (64, 3, 7, 7) vs (32, 3, 7, 7)' in proc.stderr
+    # A transformers file: the tool names the layout and shows the key / value merge.
+    from transformers import PvtV2Config, PvtV2ForImageClassification
+    PvtV2ForImageClassification(PvtV2Config()).save_pretrained(tmp_path / 'hf')
+    proc = _convert(tmp_path / 'hf' / 'model.safetensors', dst, '--arch', 'pvtv2-b0',
+                    '--show-mapping')
+    assert proc.returncode == 0 and "'transformers' layout" in proc.stdout, proc.stderr
+    assert ('pvt_v2.encoder.layers.0.blocks.0.attention.key.weight + pvt_v2.encoder.layers.0.'
+            'blocks.0.attention.value.weight -> stages.0.blocks.0.attn.kv.weight') in proc.stdout
+    assert re.search(r'dropped: classifier\.(weight|bias), classifier\.(weight|bias)\n',
+                     proc.stdout)
     # Not a PVT checkpoint at all: refused, naming keys.
     torch.save({'conv1.weight': torch.zeros(1), 'fc.bias': torch.zeros(1)}, tmp_path / 'r.pth')
     proc = _convert(tmp_path / 'r.pth', dst)

@@ -13,7 +13,7 @@ import torch
 from mmengine.config import DictAction
 
 import pvt_mm  # noqa: F401
-from pvt_mm import launch
+from pvt_mm import cli
 
 
 def parse_args():
@@ -33,10 +33,10 @@ def main():
     args = parse_args()
     if not osp.isfile(args.image):
         raise SystemExit(f'image not found: {args.image}')
-    cfg = launch.load_config(args.config, args.cfg_options)
-    checkpoint = launch.check_checkpoint(args.checkpoint)
+    cfg = cli.load_config(args.config, args.cfg_options)
+    checkpoint = cli.check_checkpoint(args.checkpoint)
     image = mmcv.imread(args.image, channel_order='rgb')
-    if launch.toolbox(cfg) == 'mmdet':
+    if cli.toolbox(cfg) == 'mmdet':
         from mmdet.apis import inference_detector, init_detector
         from mmdet.registry import VISUALIZERS
         model = init_detector(cfg, checkpoint, device=args.device)
@@ -61,4 +61,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli.run_tool(main)

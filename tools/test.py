@@ -10,7 +10,7 @@ file and the figures (``--allow-partial-checkpoint`` evaluates it anyway, with a
 import argparse
 
 import pvt_mm  # noqa: F401  (registers PVT, the pvt_mm:: config scope and the compat fixes)
-from pvt_mm import launch
+from pvt_mm import cli
 
 
 def parse_args():
@@ -26,24 +26,24 @@ def parse_args():
     parser.add_argument('--allow-partial-checkpoint', action='store_true',
                         help='evaluate even if the checkpoint leaves some of the model\'s '
                         'tensors unset (a warning then gives the figures)')
-    launch.common_args(parser)
+    cli.common_args(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = launch.load_config(args.config, args.cfg_options, args.work_dir)
-    launch.setup_launcher(cfg, args.launcher)
-    launch.prepare_work_dir(cfg)
-    cfg.load_from = launch.check_checkpoint(args.checkpoint)
-    launch.check_checkpoint_fit(cfg, 'any' if args.allow_partial_checkpoint else 'all')
+    cfg = cli.load_config(args.config, args.cfg_options, args.work_dir)
+    cli.setup_launcher(cfg, args.launcher)
+    cli.prepare_work_dir(cfg)
+    cfg.load_from = cli.check_checkpoint(args.checkpoint)
+    cli.check_checkpoint_fit(cfg, 'any' if args.allow_partial_checkpoint else 'all')
     if args.show or args.show_dir:
-        launch.enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
+        cli.enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
     if args.tta:
-        launch.enable_tta(cfg)
-    launch.set_output(cfg, args.out)
-    launch.build_runner(cfg).test()
+        cli.enable_tta(cfg)
+    cli.set_output(cfg, args.out)
+    cli.build_runner(cfg).test()
 
 
 if __name__ == '__main__':
-    launch.run_tool(main)
+    cli.run_tool(main)

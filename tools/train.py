@@ -6,7 +6,7 @@
 import argparse
 
 import pvt_mm  # noqa: F401  (registers PVT, the pvt_mm:: config scope and the compat fixes)
-from pvt_mm import launch
+from pvt_mm import cli
 
 
 def parse_args():
@@ -18,22 +18,23 @@ def parse_args():
     parser.add_argument('--resume', nargs='?', const='auto', default=None,
                         help='resume from CKPT, or without a value from the latest checkpoint '
                         'in the work dir')
-    launch.common_args(parser)
+    cli.common_args(parser)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    cfg = launch.load_config(args.config, args.cfg_options, args.work_dir)
-    launch.setup_launcher(cfg, args.launcher)
-    launch.prepare_work_dir(cfg)
-    launch.set_precision(cfg, args.amp)
+    cfg = cli.load_config(args.config, args.cfg_options, args.work_dir)
+    cli.setup_launcher(cfg, args.launcher)
+    cli.prepare_work_dir(cfg)
+    cli.set_precision(cfg, args.amp)
     if args.auto_scale_lr:
-        launch.enable_auto_scale_lr(cfg)
-    launch.set_resume(cfg, args.resume)
-    launch.check_checkpoint_fit(cfg, 'any')
-    launch.build_runner(cfg).train()
+        cli.enable_auto_scale_lr(cfg)
+    cli.set_resume(cfg, args.resume)
+    cli.write_checkpoints_atomically(cfg)
+    cli.check_checkpoint_fit(cfg, 'any')
+    cli.build_runner(cfg).train()
 
 
 if __name__ == '__main__':
-    launch.run_tool(main)
+    cli.run_tool(main)

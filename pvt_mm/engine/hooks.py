@@ -56,7 +56,8 @@ class CheckpointFitHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         from mmengine.model import BaseTTAModel
 
-        from ..models.checkpoint import CheckpointError, checkpoint_fit, convert_mmdet2_detr
+        from ..fileio import CheckpointError
+        from ..models.checkpoint import checkpoint_fit, convert_mmdet2_detr
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if isinstance(model, BaseTTAModel):
             model = model.module

@@ -12,6 +12,14 @@ Known layouts of a backbone state dict (keys relative to the backbone):
   ``...ffn.layers.0.weight`` (1x1 convs).
 - ``timm``: ``patch_embed.proj.weight``, ``stages.1.downsample.proj.weight``,
   ``stages.0.blocks.0.attn.q.weight``, ``stages.0.norm.weight``, ``head.*``.
+- ``transformers``: Hugging Face transformers' ``PvtV2Model`` / ``PvtV2Backbone``
+  (``encoder.layers.0.patch_embedding.proj.weight``, ``encoder.layers.0.blocks.0.attention.key``
+  and ``.value`` (separate, concatenated into ``attn.kv`` here), ``...mlp.dense1``,
+  ``...mlp.dwconv.dwconv``, ``encoder.layers.0.layer_norm``), ``PvtModel`` (PVT v1:
+  ``encoder.patch_embeddings.0.projection``, ``encoder.block.0.0.attention.self.query``,
+  ``...attention.output.dense``), and their ``...ForImageClassification`` models (the same
+  under ``pvt_v2.`` / ``pvt.``, plus classification-only ``classifier.*``, v1's
+  ``encoder.layer_norm.*`` and last-stage ``cls_token``).
 
 :func:`adapt_state_dict` runs as a load-state-dict pre-hook of the backbones, so every way of
 loading (``init_cfg`` Pretrained, a whole detector/segmentor checkpoint via ``load_from`` or
@@ -20,12 +28,9 @@ loading (``init_cfg`` Pretrained, a whole detector/segmentor checkpoint via ``lo
 Whole-model layouts are converted before a checkpoint is loaded (:func:`convert_mmdet2_detr`, by
 the tools' :class:`~pvt_mm.engine.CheckpointFitHook` and by ``convert_pvt.py``), and
 :func:`checkpoint_fit` says how much of a model a checkpoint covers. :func:`read_checkpoint` is
-the one way pvt_mm reads a checkpoint file (also mmengine's loader for local files, see
-:mod:`pvt_mm.registry`): ``weights_only=True``, with errors that name the file and the problem.
+the one way pvt_mm reads a checkpoint file (:mod:`pvt_mm.fileio`).
 """
 import math
-import os.path as osp
-import pickle
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -34,61 +39,22 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import CheckpointLoader
 
-CLASSIFICATION_ONLY = re.compile(r'^(head\.|head_dist\.|cls_token$|norm\.)')
+from ..fileio import CheckpointError, read_checkpoint
 
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used; the message names the file and says what is wrong."""
-
-
-_ZIP_MAGIC = b'PK\x03\x04'  # torch.save's format is a zip archive
-_PICKLE_PROTO = b'\x80'  # legacy torch.save files are pickles (protocol >= 2)
-
-
-def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
-    """``torch.load(filename, weights_only=True)``, failing with a :class:`CheckpointError` that
-    names the file and says what is wrong with it (a directory, empty, not a PyTorch checkpoint,
-    truncated, or holding objects a weights-only load refuses). ``mmap``: map the tensors' data
-    instead of reading it (a cheap check that a zip-format checkpoint is complete)."""
-    filename = osp.expanduser(str(filename))
-    if osp.isdir(filename):
-        raise CheckpointError(f'{filename}: is a directory, not a checkpoint file')
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint not found: {filename}')
-    size = osp.getsize(filename)
-    if size == 0:
-        raise CheckpointError(f'{filename}: is empty (0 bytes), not a PyTorch checkpoint')
-    with open(filename, 'rb') as f:
-        head = f.read(4)
-    if head != _ZIP_MAGIC and head[:1] != _PICKLE_PROTO:
-        raise CheckpointError(f'{filename}: not a PyTorch checkpoint (starts with {head!r}, '
-                              'neither the zip archive torch.save writes nor a legacy pickle)')
-    try:
-        return torch.load(filename, map_location=map_location, weights_only=True,
-                          mmap=mmap and head == _ZIP_MAGIC)
-    except pickle.UnpicklingError as err:
-        refused = re.search(r'Unsupported global: GLOBAL ([\w.]+)', str(err))
-        if refused:
-            raise CheckpointError(
-                f'{filename}: holds a pickled {refused[1]} object, which a weights-only load '
-                'refuses (loading it could run arbitrary code). Re-save its tensors with '
-                'torch.save where it was made, or convert it with '
-                'tools/model_converters/convert_pvt.py.') from None
-        raise CheckpointError(f'{filename}: not a PyTorch checkpoint, or corrupt ({size} bytes; '
-                              'the unpickler failed at the start)') from None
-    except (RuntimeError, EOFError) as err:
-        if isinstance(err, EOFError) or 'zip archive' in str(err) or 'EOF' in str(err):
-            raise CheckpointError(
-                f'{filename}: truncated or corrupt ({size} bytes; the data ends before the '
-                'end of the checkpoint): a save or copy that did not finish') from None
-        raise
+CLASSIFICATION_ONLY = re.compile(
+    r'^(head\.|head_dist\.|cls_token$|norm\.|classifier\.|'
+    r'((pvt|pvt_v2)\.)?encoder\.(layer_norm\.|patch_embeddings\.\d+\.cls_token$))')
+_TRANSFORMERS = re.compile(
+    r'^((pvt_v2|pvt)\.)?encoder\.(layers\.\d+\.(patch_embedding|blocks)|patch_embeddings|block)\.')
 
 
 def detect_format(keys) -> str:
-    """Name the layout of a backbone state dict from its keys: pvt_mm, official, mmdet, timm."""
+    """Name the layout of a backbone state dict from its keys: pvt_mm, official, mmdet, timm,
+    transformers (or unknown)."""
     keys = list(keys)
+    if any(_TRANSFORMERS.match(k) for k in keys):
+        return 'transformers'
     if any(k.startswith('patch_embed.') or '.downsample.' in k for k in keys):
         return 'timm'
     if any(k.startswith('stages.') for k in keys):
@@ -153,13 +119,60 @@ def _from_mmdet(sd):
                 yield block + name, k, v
 
 
+# transformers' names -> ours: stage-level prefixes, then names inside a block (v1 and v2).
+_TRANSFORMERS_STAGES = [
+    (r'^encoder\.layers\.(\d+)\.patch_embedding\.layer_norm\.', r'stages.\1.patch_embed.norm.'),
+    (r'^encoder\.layers\.(\d+)\.patch_embedding\.', r'stages.\1.patch_embed.'),
+    (r'^encoder\.layers\.(\d+)\.layer_norm\.', r'stages.\1.norm.'),
+    (r'^encoder\.layers\.(\d+)\.blocks\.', r'stages.\1.blocks.'),
+    (r'^encoder\.patch_embeddings\.(\d+)\.projection\.', r'stages.\1.patch_embed.proj.'),
+    (r'^encoder\.patch_embeddings\.(\d+)\.layer_norm\.', r'stages.\1.patch_embed.norm.'),
+    (r'^encoder\.patch_embeddings\.(\d+)\.position_embeddings$', r'stages.\1.pos_embed'),
+    (r'^encoder\.block\.(\d+)\.', r'stages.\1.blocks.'),
+]
+_TRANSFORMERS_BLOCKS = [
+    ('.layer_norm_1.', '.norm1.'), ('.layer_norm_2.', '.norm2.'),
+    ('.attention.self.', '.attention.'), ('.attention.output.dense.', '.attn.proj.'),
+    ('.attention.query.', '.attn.q.'), ('.attention.proj.', '.attn.proj.'),
+    ('.attention.spatial_reduction.', '.attn.sr.'),
+    ('.attention.sequence_reduction.', '.attn.sr.'), ('.attention.layer_norm.', '.attn.norm.'),
+    ('.mlp.dense1.', '.mlp.fc1.'), ('.mlp.dense2.', '.mlp.fc2.'),
+    ('.mlp.dwconv.dwconv.', '.mlp.dwconv.'),
+]
+
+
+def _from_transformers(sd):
+    # transformers projects keys and values separately; ours (the official layout) in one
+    # ``kv`` linear, keys first.
+    key_value = {}
+    for k, v in sd.items():
+        new = re.sub(r'^(pvt_v2|pvt)\.', '', k)
+        for pattern, repl in _TRANSFORMERS_STAGES:
+            new, n = re.subn(pattern, repl, new)
+            if n:
+                break
+        for theirs, ours in _TRANSFORMERS_BLOCKS:
+            new = new.replace(theirs, ours)
+        m = re.match(r'^(.*)\.attention\.(key|value)\.(weight|bias)$', new)
+        if m:
+            key_value.setdefault((m[1], m[3]), {})[m[2]] = (k, v)
+            continue
+        yield new, k, v
+    for (block, param), parts in key_value.items():
+        if set(parts) != {'key', 'value'}:
+            raise CheckpointError(f'transformers layout: {block} has a {", ".join(parts)} '
+                                  f'projection {param} but not both key and value')
+        (key_name, key), (value_name, value) = parts['key'], parts['value']
+        yield f'{block}.attn.kv.{param}', f'{key_name} + {value_name}', torch.cat([key, value])
+
+
 def _identity(sd):
     for k, v in sd.items():
         yield k, k, v
 
 
 _CONVERTERS = {'official': _from_official, 'timm': _from_timm, 'mmdet': _from_mmdet,
-               'pvt_mm': _identity}
+               'transformers': _from_transformers, 'pvt_mm': _identity}
 
 
 def convert_state_dict(sd: Dict[str, torch.Tensor], model=None, mapping: Optional[list] = None
@@ -174,8 +187,8 @@ def convert_state_dict(sd: Dict[str, torch.Tensor], model=None, mapping: Optiona
     fmt = detect_format(sd)
     if fmt == 'unknown':
         raise CheckpointError(
-            f'no PVT weights found: no known PVT layout (pvt_mm, official, mmdet, timm) fits '
-            f'the keys {sorted(sd)[:8]}{" ..." if len(sd) > 8 else ""}')
+            f'no PVT weights found: no known PVT layout (pvt_mm, official, mmdet, timm, '
+            f'transformers) fits the keys {sorted(sd)[:8]}{" ..." if len(sd) > 8 else ""}')
     dropped = [k for k in sd if fmt != 'pvt_mm' and CLASSIFICATION_ONLY.match(k)]
     kept = OrderedDict((k, v) for k, v in sd.items() if k not in dropped)
     out = OrderedDict()
@@ -249,10 +262,7 @@ def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
     the file and the keys; shape mismatches raise from PyTorch.
     """
     name = type(model).__name__
-    if '://' in filename:
-        ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
-    else:
-        ckpt = read_checkpoint(filename)
+    ckpt = read_checkpoint(filename)
     state_dict = unwrap_state_dict(ckpt)
     if not isinstance(state_dict, dict) or not all(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
@@ -268,7 +278,8 @@ def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
     if detect_format(state_dict) == 'unknown':
         raise CheckpointError(
             f'{name}: {filename}: no PVT weights found: no known PVT layout (pvt_mm, official, '
-            f'mmdet, timm) fits its keys {sorted(state_dict)[:5]} ... ({len(state_dict)} keys)')
+            f'mmdet, timm, transformers) fits its keys {sorted(state_dict)[:5]} ... '
+            f'({len(state_dict)} keys)')
     result = model.load_state_dict(state_dict, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(

@@ -6,10 +6,8 @@ import torch
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.registry import HOOKS
 
 
-@HOOKS.register_module()
 class DumpRankWeightsHook(Hook):
     """Save ``{out_dir}/{before,after}_rank{R}.pth`` = ``{'params': ..., 'buffers': ...}``: what
     each process holds, for DDP checks."""
@@ -31,7 +29,6 @@ class DumpRankWeightsHook(Hook):
         self._dump(runner, 'after')
 
 
-@HOOKS.register_module()
 class FileSizeLimitHook(Hook):
     """After epoch ``after_epoch`` (and its checkpoint), limit the size of any file this process
     writes to ``limit_bytes`` (``RLIMIT_FSIZE``): later checkpoint writes then fail as on a full

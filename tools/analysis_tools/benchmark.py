@@ -327,11 +327,11 @@ def compare_whole_models(args):
     from mmengine.logging import MMLogger
     from mmengine.optim import build_optim_wrapper
 
-    from pvt_mm import PVT, PVTv2, launch
+    from pvt_mm import PVT, PVTv2, cli
     MMLogger.get_instance('benchmark', log_level=logging.WARNING)  # no weight-init report
-    cfg = launch.load_config(args.config, write_toy_data=False)
-    scope = launch.toolbox(cfg)
-    registry = launch.model_registry(cfg)
+    cfg = cli.load_config(args.config, write_toy_data=False)
+    scope = cli.toolbox(cfg)
+    registry = cli.model_registry(cfg)
     import mmdet.models  # noqa: F401  (mmdet's PVT, also for mmseg configs)
     shape = tuple(args.shape or ((800, 1333) if scope == 'mmdet' else (512, 512)))
     backbone = cfg.model.backbone
@@ -346,7 +346,7 @@ def compare_whole_models(args):
     if scope != 'mmdet':
         mmdet_cfg.backbone.type = 'mmdet.' + mmdet_cfg.backbone.type
     cfg.model.backbone.init_cfg = None
-    launch.set_precision(cfg, args.amp)
+    cli.set_precision(cfg, args.amp)
     print(f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
           f'({torch.get_num_threads()} threads); pvt_mm vs the same model on mmdet\'s '
           f'{mmdet_cfg.backbone.type.split(".")[-1]}; median of {args.steps} interleaved rounds',
@@ -413,18 +413,18 @@ def benchmark_config(args):
     from mmengine.logging import MMLogger
     from mmengine.optim import build_optim_wrapper
 
-    from pvt_mm import launch
+    from pvt_mm import cli
     from pvt_mm.models.backbones import ops
     if args.keep_freed_memory:
         keep_freed_memory()
     if args.ffn_chunk_mib is not None:
         ops._CPU_CHUNK_BYTES = ops._CPU_LEAN_CHUNK_BYTES = (args.ffn_chunk_mib << 20 or 1 << 62)
     MMLogger.get_instance('benchmark', log_level=logging.WARNING)  # no weight-init report
-    cfg = launch.load_config(args.config, write_toy_data=False)
+    cfg = cli.load_config(args.config, write_toy_data=False)
     cfg.model.backbone.init_cfg = None
-    launch.set_precision(cfg, args.amp)
-    scope = launch.toolbox(cfg)
-    registry = launch.model_registry(cfg)
+    cli.set_precision(cfg, args.amp)
+    scope = cli.toolbox(cfg)
+    registry = cli.model_registry(cfg)
     shape = tuple(args.shape or ((800, 1333) if scope == 'mmdet' else (512, 512)))
     torch.manual_seed(0)
     model = registry.build(cfg.model)
@@ -468,4 +468,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from pvt_mm import cli
+    cli.run_tool(main)

@@ -12,7 +12,7 @@ import torch
 from mmengine.config import DictAction
 
 import pvt_mm  # noqa: F401
-from pvt_mm import PVT, PVTv2, launch
+from pvt_mm import PVT, PVTv2, cli
 from pvt_mm.analysis import DenseForward, ImageNetClassifier, count_flops, count_params
 
 
@@ -36,10 +36,10 @@ def build(args):
         if cls is None or name not in cls.arch_settings:
             raise SystemExit(f'unknown --arch {args.arch!r}')
         return ImageNetClassifier(cls(arch=name, out_indices=(3, ))), (224, 224), args.arch
-    cfg = launch.load_config(args.config, args.cfg_options)
+    cfg = cli.load_config(args.config, args.cfg_options)
     cfg.model.backbone.init_cfg = None
-    shape = (800, 1280) if launch.toolbox(cfg) == 'mmdet' else (512, 512)
-    return DenseForward(launch.model_registry(cfg).build(cfg.model)), shape, args.config
+    shape = (800, 1280) if cli.toolbox(cfg) == 'mmdet' else (512, 512)
+    return DenseForward(cli.model_registry(cfg).build(cfg.model)), shape, args.config
 
 
 def main():
@@ -54,4 +54,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    cli.run_tool(main)

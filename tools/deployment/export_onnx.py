@@ -17,9 +17,9 @@ import os.path as osp
 import torch
 
 import pvt_mm  # noqa: F401  (registers PVT, the pvt_mm:: config scope and the compat fixes)
-from pvt_mm import deployment, launch
-from pvt_mm.models.checkpoint import (CheckpointError, checkpoint_fit, load_pretrained,
-                                      read_checkpoint, unwrap_state_dict)
+from pvt_mm import cli, deployment
+from pvt_mm.fileio import CheckpointError, read_checkpoint
+from pvt_mm.models.checkpoint import checkpoint_fit, load_pretrained, unwrap_state_dict
 
 
 def parse_args():
@@ -41,9 +41,9 @@ def build(args):
 
     from mmengine.logging import MMLogger
     MMLogger.get_instance('export_onnx', log_level=logging.WARNING)  # no weight-init report
-    cfg = launch.load_config(args.config, write_toy_data=False)
+    cfg = cli.load_config(args.config, write_toy_data=False)
     cfg.model.backbone.init_cfg = None
-    model = launch.model_registry(cfg).build(cfg.model)
+    model = cli.model_registry(cfg).build(cfg.model)
     model.init_weights()
     if args.checkpoint:
         state_dict = unwrap_state_dict(read_checkpoint(args.checkpoint))
@@ -81,6 +81,6 @@ def main():
 
 if __name__ == '__main__':
     try:
-        launch.run_tool(main)
+        cli.run_tool(main)
     except (ValueError, deployment.ExportCheckError) as err:
         raise SystemExit(f'error: {err}') from None

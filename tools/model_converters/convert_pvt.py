@@ -13,14 +13,12 @@ keys. Loading never needs this tool (the backbones convert on load); it makes fi
 code and shows what maps where.
 """
 import argparse
-import sys
 
 import torch
 
-import pvt_mm  # noqa: F401  (compat: weights_only loading of mmengine checkpoints)
-from pvt_mm import PVT, PVTv2
-from pvt_mm.models.checkpoint import (CheckpointError, convert_checkpoint, read_checkpoint,
-                                     unwrap_state_dict)
+from pvt_mm import PVT, PVTv2, cli
+from pvt_mm.fileio import CheckpointError, read_checkpoint
+from pvt_mm.models.checkpoint import convert_checkpoint, unwrap_state_dict
 
 
 def parse_args():
@@ -44,10 +42,7 @@ def build_backbone(arch):
 
 def main():
     args = parse_args()
-    try:
-        ckpt = read_checkpoint(args.src)
-    except (CheckpointError, FileNotFoundError) as err:
-        raise SystemExit(f'error: {err}') from None
+    ckpt = read_checkpoint(args.src)
     state_dict = unwrap_state_dict(ckpt)
     if not isinstance(state_dict, dict) or not all(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
@@ -92,4 +87,4 @@ def main():
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    cli.run_tool(main)

@@ -1,4 +1,6 @@
-"""What pvt_mm's tools share: loading a config of either toolbox and starting mmengine's Runner.
+"""What pvt_mm's command-line tools (``tools/``) share: loading a config of either toolbox,
+fetching and checking checkpoints, turning the tools' options into config settings, starting
+mmengine's Runner, and reporting a failure in one line (:func:`run_tool`).
 
 The toolbox is chosen by the config's ``default_scope`` (``'mmdet'`` or ``'mmseg'``), so one
 ``tools/train.py`` and one ``tools/test.py`` serve detection and segmentation alike.
@@ -9,6 +11,7 @@ import logging
 import os
 import os.path as osp
 import re
+import warnings
 from typing import Callable, Optional
 
 import torch
@@ -16,7 +19,8 @@ from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
 from . import compat
-from .models.checkpoint import CheckpointError, read_checkpoint
+from .fileio import (ATOMIC_BACKEND, CheckpointError, WriteError, read_checkpoint,
+                     resolve_checkpoint)
 
 TOOLBOXES = ('mmdet', 'mmseg')
 
@@ -105,11 +109,15 @@ def set_precision(cfg: Config, amp: bool = False) -> None:
 
 def set_resume(cfg: Config, resume: Optional[str]) -> None:
     """``--resume``: ``'auto'`` continues from the work dir's newest complete checkpoint
-    (:func:`find_resumable_checkpoint`; none: training starts afresh), a path from that file."""
+    (:func:`find_resumable_checkpoint`; none: training starts afresh), a path from that file.
+    Without it, the config's ``load_from`` (a path, URL or ``hf-hub:`` reference) is fetched
+    and checked now."""
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, find_resumable_checkpoint(cfg.work_dir)
     elif resume is not None:
         cfg.resume, cfg.load_from = True, check_checkpoint(resume)
+    elif cfg.get('load_from'):
+        cfg.load_from = check_checkpoint(cfg.load_from)
 
 
 def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
@@ -165,12 +173,23 @@ def prepare_work_dir(cfg: Config) -> None:
                            f'({err.strerror or err})') from None
 
 
+# Third-party warnings that tell a tool's user nothing they can act on, silenced by
+# :func:`run_tool` for the tool's process (a library that imports pvt_mm keeps its own filters).
+KNOWN_WARNINGS = [
+    # setuptools, when mmengine parses configs with mmdet:: / mmseg:: bases (five lines).
+    (UserWarning, r'pkg_resources is deprecated as an API'),
+]
+
+
 def run_tool(main: Callable[[], None]) -> None:
-    """Run a tool's ``main``: a bad checkpoint, work dir, missing file or failed write ends it
-    with one line that names the file (exit status 1), not a traceback."""
+    """Run a tool's ``main`` with :data:`KNOWN_WARNINGS` silenced: a bad checkpoint, work dir,
+    missing file or failed write ends it with one line that names the file (exit status 1),
+    not a traceback."""
+    for category, message in KNOWN_WARNINGS:
+        warnings.filterwarnings('ignore', message=message, category=category)
     try:
         main()
-    except compat.WriteError as err:
+    except WriteError as err:
         raise SystemExit(f'error: {err.strerror}') from None
     except (CheckpointError, WorkDirError, FileNotFoundError) as err:
         raise SystemExit(f'error: {err}') from None
@@ -188,11 +207,23 @@ def check_checkpoint_fit(cfg: Config, require: str) -> None:
 
 
 def check_checkpoint(path: str) -> str:
-    """Fail early, naming the file, when a local checkpoint is missing or not a complete
-    PyTorch checkpoint (a cheap check: the tensors' data is mapped, not read)."""
-    if '://' not in path:
-        read_checkpoint(path, mmap=True)
+    """The local file for a checkpoint reference, checked: an http(s) URL or ``hf-hub:``
+    reference is fetched first (:func:`~pvt_mm.fileio.resolve_checkpoint`); a missing file, or
+    one that is not a complete checkpoint, fails now, naming it (a cheap check: a zip-format
+    checkpoint's tensors are mapped, not read)."""
+    path = resolve_checkpoint(path)
+    read_checkpoint(path, mmap=True)
     return path
+
+
+def write_checkpoints_atomically(cfg: Config) -> None:
+    """Checkpoints (and ``last_checkpoint``) written through pvt_mm's ``'atomic_local'`` file
+    backend: a temporary name renamed into place, so that a kill or a full disk never leaves a
+    half-written checkpoint under its final name. A CheckpointHook given other ``backend_args``
+    (another storage) keeps them."""
+    hook = cfg.get('default_hooks', {}).get('checkpoint')
+    if hook is not None and not hook.get('backend_args'):
+        hook.backend_args = dict(backend=ATOMIC_BACKEND)
 
 
 def enable_auto_scale_lr(cfg: Config) -> None:

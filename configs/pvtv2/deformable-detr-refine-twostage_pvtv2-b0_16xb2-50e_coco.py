@@ -1,0 +1,6 @@
+_base_ = './deformable-detr-refine-twostage_pvtv2-b2_16xb2-50e_coco.py'
+model = dict(
+    backbone=dict(
+        arch='b0',
+        init_cfg=dict(checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b0.pth')),
+    neck=dict(in_channels=[64, 160, 256]))

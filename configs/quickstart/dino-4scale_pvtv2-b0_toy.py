@@ -1,0 +1,21 @@
+# Learning check: the DINO PVTv2-b0 config shrunk for a CPU as the quickstarts are (the toy COCO
+# data at 256x192, 3 classes, random init, a CPU schedule) and to the toy scenes (100 queries for
+# at most 3 objects).
+_base_ = ['../pvtv2/dino-4scale_pvtv2-b0_8xb2-12e_coco.py', '../_base_/datasets/toy.py']
+model = dict(
+    num_queries=100,
+    backbone=dict(init_cfg=None),
+    bbox_head=dict(num_classes=3),
+    test_cfg=dict(max_per_img=100))
+train_dataloader = _base_.toy_coco_train_dataloader
+val_dataloader = _base_.toy_coco_val_dataloader
+test_dataloader = val_dataloader
+val_evaluator = _base_.toy_coco_evaluator
+test_evaluator = val_evaluator
+max_epochs = 24
+train_cfg = dict(max_epochs=max_epochs, val_interval=4)
+param_scheduler = [
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[20], gamma=0.1)
+]
+default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=4, max_keep_ckpts=2))
+randomness = dict(seed=0)

@@ -1,0 +1,281 @@
+"""Checkpoint files in and out: the one reader (local files, http(s) URLs, ``hf-hub:`` references;
+PyTorch and safetensors formats) and atomic writes. Every failure is a :class:`CheckpointError`
+or :class:`WriteError` whose message names the file and the problem.
+
+Reading never runs code from a file: ``torch.load`` runs with ``weights_only=True``, allowing
+only the few classes mmengine's own checkpoints hold (:func:`mmengine_checkpoint_globals`), and
+safetensors files hold tensors only.
+"""
+import json
+import os
+import os.path as osp
+import pickle
+import re
+import shutil
+import struct
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import numpy as np
+import torch
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging import HistoryBuffer, print_log
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used; the message names the file and says what is wrong."""
+
+
+class WriteError(OSError):
+    """A file (a checkpoint, a log) that could not be written; the message names it."""
+
+
+_ZIP_MAGIC = b'PK\x03\x04'  # torch.save's format is a zip archive
+_PICKLE_PROTO = b'\x80'  # legacy torch.save files are pickles (protocol >= 2)
+HF_HUB_PREFIX = 'hf-hub:'
+# How a config names a backbone's weights, for the hint in download errors.
+LOCAL_COPY_HINT = ('--cfg-options model.backbone.init_cfg.checkpoint=/path/to/file for a '
+                   "backbone's weights, or pass the local file in place of the URL")
+
+
+def _history_buffer_getattr(owner, name):
+    """``getattr`` as HistoryBuffer pickles its statistics methods, limited to exactly those.
+
+    ``HistoryBuffer.__getstate__`` stores ``{'min': HistoryBuffer.min, ...}``, which pickle
+    writes as ``builtins.getattr(HistoryBuffer, 'min')``. A general ``getattr`` must never be
+    allowed in a weights-only load, so this one resolves HistoryBuffer's public methods only.
+    """
+    if owner is HistoryBuffer and not name.startswith('_') and callable(
+            getattr(HistoryBuffer, name, None)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({owner!r}, {name!r}) in a weights-only checkpoint load')
+
+
+def mmengine_checkpoint_globals():
+    """What mmengine 0.10's own checkpoints pickle beyond tensors (``message_hub`` holds
+    ``HistoryBuffer`` objects with numpy arrays; ``meta`` may hold numpy scalars): the only
+    globals :func:`read_checkpoint` allows in a weights-only load (torch >= 2.6 refuses them
+    otherwise, which breaks ``--resume`` and ``tools/test.py``)."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy < 2
+        from numpy.core import multiarray
+    found = [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'), np.ndarray, np.dtype]
+    for module in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+        found += [(multiarray._reconstruct, f'{module}._reconstruct'),
+                  (multiarray.scalar, f'{module}.scalar')]
+    # numpy >= 1.25 pickles some dtypes through their classes (numpy.dtypes.Float64DType ...).
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        found += [cls for name, cls in vars(dtypes).items()
+                  if name.endswith('DType') and isinstance(cls, type)]
+    return found
+
+
+def _is_safetensors(filename: str, size: int) -> bool:
+    """safetensors: an 8-byte little-endian header length, then that many bytes of JSON."""
+    if size < 10:
+        return False
+    with open(filename, 'rb') as f:
+        (header_len, ), first = struct.unpack('<Q', f.read(8)), f.read(1)
+    return first == b'{' and header_len <= size - 8
+
+
+def _read_safetensors(filename: str, size: int, map_location):
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+    with open(filename, 'rb') as f:
+        (header_len, ) = struct.unpack('<Q', f.read(8))
+        try:
+            header = json.loads(f.read(header_len))
+        except ValueError:
+            raise CheckpointError(f'{filename}: not a safetensors file, or corrupt (its header '
+                                  'is not valid JSON)') from None
+    end = max((v['data_offsets'][1] for k, v in header.items() if k != '__metadata__'),
+              default=0)
+    if 8 + header_len + end > size:
+        raise CheckpointError(
+            f'{filename}: truncated or corrupt ({size} bytes; the safetensors header describes '
+            f'{8 + header_len + end}): a download or copy that did not finish')
+    device = map_location if isinstance(map_location, str) else 'cpu'
+    try:
+        return load_file(filename, device=device)
+    except SafetensorError as err:
+        raise CheckpointError(f'{filename}: not a valid safetensors file ({err})') from None
+
+
+def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
+    """Load a checkpoint: a local file, an http(s) URL or an ``hf-hub:`` reference (fetched by
+    :func:`resolve_checkpoint`), in PyTorch's format (read with ``weights_only=True``) or as
+    safetensors (recognised by its content, whatever its name; returns its dict of tensors).
+
+    Fails with a :class:`CheckpointError` naming the file and the problem: a directory, empty,
+    not a checkpoint, truncated, or holding objects a weights-only load refuses. ``mmap``: map a
+    zip-format checkpoint's tensors instead of reading them (a cheap completeness check).
+    """
+    filename = resolve_checkpoint(filename)
+    if osp.isdir(filename):
+        raise CheckpointError(f'{filename}: is a directory, not a checkpoint file')
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint not found: {filename}')
+    size = osp.getsize(filename)
+    if size == 0:
+        raise CheckpointError(f'{filename}: is empty (0 bytes), not a checkpoint')
+    if _is_safetensors(filename, size):
+        return _read_safetensors(filename, size, map_location)
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    if head != _ZIP_MAGIC and head[:1] != _PICKLE_PROTO:
+        raise CheckpointError(f'{filename}: not a PyTorch or safetensors checkpoint (starts '
+                              f'with {head!r})')
+    try:
+        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+            return torch.load(filename, map_location=map_location, weights_only=True,
+                              mmap=mmap and head == _ZIP_MAGIC)
+    except pickle.UnpicklingError as err:
+        refused = (re.search(r'[Uu]nsupported (?:global: )?GLOBAL ([\w.]+)', str(err)) or
+                   re.search(r'refusing (getattr\(.*?\))', str(err)))
+        if refused:
+            raise CheckpointError(
+                f'{filename}: holds a pickled {refused[1]}, which a weights-only load refuses '
+                '(loading it could run arbitrary code). Re-save its tensors with torch.save '
+                'where it was made, or convert it with tools/model_converters/convert_pvt.py.'
+            ) from None
+        raise CheckpointError(f'{filename}: not a PyTorch checkpoint, or corrupt ({size} bytes; '
+                              'the unpickler failed at the start)') from None
+    except (RuntimeError, EOFError, IndexError, struct.error) as err:
+        if isinstance(err, RuntimeError) and not re.search('zip archive|EOF', str(err)):
+            raise
+        raise CheckpointError(
+            f'{filename}: truncated or corrupt ({size} bytes; the data ends before the end of '
+            'the checkpoint): a save or copy that did not finish') from None
+
+
+def is_remote(ref: str) -> bool:
+    """An http(s) URL or an ``hf-hub:`` reference (as opposed to a local path)."""
+    return str(ref).startswith(('http://', 'https://', HF_HUB_PREFIX))
+
+
+def resolve_checkpoint(ref: str) -> str:
+    """A local file for a checkpoint reference: a path as it is; an http(s) URL downloaded once
+    into torch's hub cache (``$TORCH_HOME/hub/checkpoints``, where mmengine keeps downloaded
+    weights too); ``hf-hub:ORG/NAME[@REVISION][/FILE]`` fetched through huggingface_hub into its
+    cache (``model.safetensors``, else ``pytorch_model.bin``, unless FILE is given). A failed
+    download is a :class:`CheckpointError` naming the reference, the reason, the cache and how
+    to use a local copy."""
+    ref = osp.expanduser(str(ref))
+    if ref.startswith(HF_HUB_PREFIX):
+        return _from_hf_hub(ref)
+    if ref.startswith(('http://', 'https://')):
+        return _download(ref)
+    return ref
+
+
+def _download(url: str) -> str:
+    cache = osp.join(torch.hub.get_dir(), 'checkpoints')
+    target = osp.join(cache, osp.basename(urllib.parse.urlparse(url).path))
+    if osp.isfile(target):
+        return target
+    os.makedirs(cache, exist_ok=True)
+    print_log(f'Downloading {url} to {target}', logger='current')
+    tmp = tempfile.NamedTemporaryFile(dir=cache, prefix='.download-', delete=False)
+    try:
+        with tmp, urllib.request.urlopen(url, timeout=60) as response:
+            expected = response.headers.get('Content-Length')
+            shutil.copyfileobj(response, tmp, 1 << 20)
+            got = tmp.tell()
+        if expected is not None and got != int(expected):
+            raise OSError(f'the download was cut short ({got} of {expected} bytes)')
+        os.replace(tmp.name, target)
+    except (OSError, urllib.error.URLError) as err:
+        if osp.exists(tmp.name):
+            os.remove(tmp.name)
+        reason = getattr(err, 'reason', None) or err
+        if isinstance(err, urllib.error.HTTPError):
+            reason = f'HTTP {err.code} {err.reason}'
+        raise CheckpointError(
+            f'{url}: could not be downloaded ({reason}). Once downloaded it is cached as '
+            f'{target}; to use a copy made elsewhere, put it there or use the local file '
+            f'({LOCAL_COPY_HINT})') from None
+    return target
+
+
+def _from_hf_hub(ref: str) -> str:
+    spec = ref[len(HF_HUB_PREFIX):]
+    parts = spec.split('/')
+    if len(parts) < 2 or not all(parts[:2]):
+        raise CheckpointError(f'{ref}: not a Hub reference; write hf-hub:ORG/NAME[@REVISION]'
+                              '[/FILE], e.g. hf-hub:timm/pvt_v2_b2.in1k')
+    repo, filename = '/'.join(parts[:2]), '/'.join(parts[2:]) or None
+    repo, _, revision = repo.partition('@')
+    try:
+        import huggingface_hub
+        from huggingface_hub.errors import (EntryNotFoundError, LocalEntryNotFoundError,
+                                            RepositoryNotFoundError, RevisionNotFoundError)
+    except ImportError:
+        raise CheckpointError(f'{ref}: Hub references need the huggingface_hub package (pip '
+                              'install huggingface_hub, or pip install pvt_mm[all])') from None
+    cache = huggingface_hub.constants.HF_HUB_CACHE
+    problems = []
+    for name in ([filename] if filename else ['model.safetensors', 'pytorch_model.bin']):
+        try:
+            return huggingface_hub.hf_hub_download(repo, name, revision=revision or None)
+        except (EntryNotFoundError, LocalEntryNotFoundError) as err:
+            offline = isinstance(err, LocalEntryNotFoundError)
+            problems.append(f'{name}: ' + ('not in the local cache and the Hub cannot be '
+                                           'reached' if offline else 'not in the repository'))
+        except (RepositoryNotFoundError, RevisionNotFoundError) as err:
+            problems.append(type(err).__name__.replace('NotFoundError', ' not found'))
+            break
+        except OSError as err:  # a network failure huggingface_hub does not classify
+            problems.append(f'{name}: {err}')
+    offline = ' (HF_HUB_OFFLINE is set)' if huggingface_hub.constants.HF_HUB_OFFLINE else ''
+    raise CheckpointError(
+        f'{ref}: could not be fetched{offline}: {"; ".join(problems)}. Files fetched from the '
+        f'Hub are cached in {cache}; to use a copy made elsewhere, download the repository '
+        f'there with huggingface_hub, or use the local file ({LOCAL_COPY_HINT})')
+
+
+def atomic_write(data: bytes, filepath) -> None:
+    """Write ``data`` to a temporary name next to ``filepath``, then rename it into place: the
+    file is whole or absent, never half-written. A failure names the file and leaves what was
+    there before untouched."""
+    filepath = str(filepath)
+    os.makedirs(osp.dirname(osp.abspath(filepath)), exist_ok=True)
+    tmp = f'{filepath}.tmp-{os.getpid()}'
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except OSError as err:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise WriteError(err.errno, f'{filepath}: could not be written ({err.strerror}); the '
+                         'file under that name, if any, is unchanged') from None
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend, with ``put``/``put_text`` written atomically. Registered
+    as the file backend ``'atomic_local'``, which pvt_mm's tools give the CheckpointHook
+    (``backend_args``), so that a kill or a full disk never leaves a half-written checkpoint
+    under its final name."""
+
+    def put(self, obj: bytes, filepath) -> None:
+        atomic_write(obj, filepath)
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        atomic_write(obj.encode(encoding), filepath)
+
+
+ATOMIC_BACKEND = 'atomic_local'
+
+
+def register_atomic_backend() -> None:
+    """Register :class:`AtomicLocalBackend` as mmengine's file backend ``'atomic_local'`` (a new
+    name: mmengine's own ``'local'`` backend is left as it is)."""
+    register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)

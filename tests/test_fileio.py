@@ -1,0 +1,222 @@
+"""pvt_mm.fileio: the one checkpoint reader (PyTorch and safetensors files, http(s) URLs,
+``hf-hub:`` references) and atomic writes; every bad input is one error naming the file."""
+import http.server
+import os
+import pickle
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer, MessageHub
+from safetensors.torch import save_file
+
+from pvt_mm.fileio import (CheckpointError, WriteError, _history_buffer_getattr, atomic_write,
+                           read_checkpoint, resolve_checkpoint)
+
+WEIGHTS = OrderedDict(w=torch.arange(6.).reshape(2, 3), b=torch.ones(3, dtype=torch.float16))
+
+
+@pytest.fixture
+def good(tmp_path):
+    """The same weights as a torch.save zip file, a legacy pickle and safetensors (each under a
+    name that says nothing of its format)."""
+    paths = dict(zip=tmp_path / 'zip.ckpt', legacy=tmp_path / 'legacy.ckpt',
+                 safetensors=tmp_path / 'model.pth')
+    torch.save(WEIGHTS, paths['zip'])
+    torch.save(WEIGHTS, paths['legacy'], _use_new_zipfile_serialization=False)
+    save_file(WEIGHTS, paths['safetensors'], metadata={'format': 'pt'})
+    return paths
+
+
+def test_every_format_is_read_by_its_content(good):
+    for kind, path in good.items():
+        loaded = read_checkpoint(str(path))
+        assert set(loaded) == set(WEIGHTS), kind
+        for k, v in WEIGHTS.items():
+            assert torch.equal(loaded[k], v) and loaded[k].dtype == v.dtype, (kind, k)
+
+
+def _bad_files(tmp_path, good):
+    noise = np.random.default_rng(0).bytes(4096)
+    assert noise[:1] != b'\x80' and noise[:4] != b'PK\x03\x04'
+    files = {}
+    for name, data, problem in [
+            ('random.pth', noise, 'not a PyTorch or safetensors checkpoint'),
+            ('empty.pth', b'', 'is empty'),
+            ('truncated.pth', good['zip'].read_bytes()[:300], 'truncated'),
+            ('truncated_legacy.pth', good['legacy'].read_bytes()[:300], 'truncated'),
+            ('truncated.safetensors', good['safetensors'].read_bytes()[:-8], 'truncated'),
+            ('bad_header.safetensors', good['safetensors'].read_bytes().replace(b'"', b'!', 1),
+             'header is not valid JSON')]:
+        (tmp_path / name).write_bytes(data)
+        files[tmp_path / name] = problem
+    (tmp_path / 'directory.pth').mkdir()
+    files[tmp_path / 'directory.pth'] = 'is a directory'
+    return files
+
+
+def test_bad_files_get_one_named_error(tmp_path, good):
+    for path, problem in _bad_files(tmp_path, good).items():
+        with pytest.raises(CheckpointError) as err:
+            read_checkpoint(str(path))
+        assert str(err.value).startswith(f'{path}: ') and problem in str(err.value), path
+    with pytest.raises(FileNotFoundError, match='checkpoint not found: .*missing.pth'):
+        read_checkpoint(str(tmp_path / 'missing.pth'))
+
+
+def test_mmengine_checkpoints_load_weights_only_and_the_allowance_stays_inside(tmp_path):
+    """mmengine's own checkpoints (HistoryBuffer with numpy arrays, numpy scalars in meta) load
+    with weights_only=True through read_checkpoint, and only there: torch.load elsewhere in the
+    process still refuses them (pvt_mm adds nothing to torch's global allow-list)."""
+    hub = MessageHub.get_instance('pvt_mm_fileio')
+    for i in range(3):
+        hub.update_scalar('train/loss', 1.0 / (i + 1))
+    ckpt = {'meta': {'epoch': 1, 'seed': np.int64(7), 'lr': np.float64(1e-4),
+                     'dataset_meta': {'classes': ('a', 'b')}, 'dtype': np.dtype('float32')},
+            'state_dict': {'w': torch.ones(2)}, 'message_hub': hub.state_dict()}
+    path = tmp_path / 'epoch_1.pth'
+    torch.save(ckpt, path)
+    loaded = read_checkpoint(str(path))
+    buf = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buf, HistoryBuffer) and buf.mean() == pytest.approx((1 + 1 / 2 + 1 / 3) / 3)
+    assert buf.statistics('max') == 1.0  # the statistics methods survived
+    assert loaded['meta']['seed'] == 7 and loaded['meta']['dtype'] == np.dtype('float32')
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer|numpy'):
+        torch.load(path, weights_only=True)
+
+
+class _RunsCode:
+
+    def __reduce__(self):
+        return (os.system, ('echo pwned', ))
+
+
+class _GetattrEscape:
+
+    def __reduce__(self):
+        return (getattr, (HistoryBuffer, '__init__'))
+
+
+class _Foreign:
+    pass
+
+
+@pytest.mark.parametrize('payload', [_RunsCode(), _GetattrEscape(), _Foreign()],
+                         ids=['os.system', 'getattr-private', 'foreign-class'])
+def test_pickled_objects_are_refused_by_name(tmp_path, payload):
+    path = tmp_path / 'evil.pth'
+    torch.save({'meta': payload}, path)
+    with pytest.raises(CheckpointError) as err:
+        read_checkpoint(str(path))
+    msg = str(err.value)
+    assert msg.startswith(f'{path}: holds a pickled ') and 'weights-only load refuses' in msg
+    assert 'weights_only=False' not in msg
+    assert _history_buffer_getattr(HistoryBuffer, 'mean') is HistoryBuffer.mean
+    with pytest.raises(pickle.UnpicklingError):
+        _history_buffer_getattr(os, 'system')
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    """A local HTTP server: ``/ok.pth`` serves a checkpoint, ``/short.pth`` announces more bytes
+    than it sends, anything else is a 404."""
+
+    def __init__(self, payload):
+        payload_bytes = payload
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+
+            def do_GET(self):
+                if self.path not in ('/ok.pth', '/short.pth'):
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header('Content-Length', str(len(payload_bytes)))
+                self.end_headers()
+                data = payload_bytes if self.path == '/ok.pth' else payload_bytes[:100]
+                self.wfile.write(data)
+                self.wfile.flush()
+                self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(('127.0.0.1', 0), Handler)
+        self.url = f'http://127.0.0.1:{self.server_address[1]}'
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_urls_are_downloaded_once_and_failures_are_one_named_error(tmp_path, good,
+                                                                   monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    cache = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    server = _Server(good['zip'].read_bytes())
+    try:
+        assert set(read_checkpoint(f'{server.url}/ok.pth')) == set(WEIGHTS)
+        assert (cache / 'ok.pth').is_file()
+        server.shutdown()
+        assert resolve_checkpoint(f'{server.url}/ok.pth') == str(cache / 'ok.pth')  # cached
+        server = _Server(good['zip'].read_bytes())
+        for name, reason in [('missing.pth', 'HTTP 404'), ('short.pth', 'cut short')]:
+            with pytest.raises(CheckpointError) as err:
+                read_checkpoint(f'{server.url}/{name}')
+            msg = str(err.value)
+            assert msg.startswith(f'{server.url}/{name}: could not be downloaded') and reason in msg
+            assert str(cache / name) in msg and 'model.backbone.init_cfg.checkpoint=' in msg
+            assert not (cache / name).exists() and len(os.listdir(cache)) == 1
+    finally:
+        server.shutdown()
+    with pytest.raises(CheckpointError, match='could not be downloaded .*(not known|resolution)'):
+        read_checkpoint('https://pvt-mm-test.invalid/pvt_v2_b0.pth')
+
+
+def _hub_cache(root, repo, files):
+    """``files`` ({name: path}) in huggingface_hub's cache layout for ``repo``'s main branch."""
+    commit = 'a' * 40
+    repo_dir = root / f'models--{repo.replace("/", "--")}'
+    (repo_dir / 'refs').mkdir(parents=True)
+    (repo_dir / 'refs' / 'main').write_text(commit)
+    snapshot = repo_dir / 'snapshots' / commit
+    snapshot.mkdir(parents=True)
+    for name, path in files.items():
+        (snapshot / name).write_bytes(path.read_bytes())
+
+
+def test_hf_hub_references_read_the_cache_offline_and_misses_are_named(tmp_path, good,
+                                                                       monkeypatch):
+    """huggingface_hub's own cache and offline mode (no network here): a cached file loads, a
+    missing repository or file is one error naming the reference, the reason and the cache."""
+    import huggingface_hub
+    cache = tmp_path / 'hub'
+    _hub_cache(cache, 'timm/pvt_v2_b0.in1k', {'model.safetensors': good['safetensors']})
+    _hub_cache(cache, 'someone/only_bin', {'pytorch_model.bin': good['zip']})
+    monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_CACHE', str(cache))
+    monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_OFFLINE', True)
+    assert set(read_checkpoint('hf-hub:timm/pvt_v2_b0.in1k')) == set(WEIGHTS)
+    assert set(read_checkpoint('hf-hub:someone/only_bin')) == set(WEIGHTS)
+    assert set(read_checkpoint('hf-hub:timm/pvt_v2_b0.in1k/model.safetensors')) == set(WEIGHTS)
+    for ref in ('hf-hub:timm/pvt_v2_b9.in1k', 'hf-hub:timm/pvt_v2_b0.in1k/other.bin'):
+        with pytest.raises(CheckpointError) as err:
+            read_checkpoint(ref)
+        msg = str(err.value)
+        assert msg.startswith(f'{ref}: could not be fetched (HF_HUB_OFFLINE is set)'), msg
+        assert 'not in the local cache' in msg and str(cache) in msg
+    with pytest.raises(CheckpointError, match='not a Hub reference'):
+        read_checkpoint('hf-hub:pvt_v2_b0')
+
+
+def test_atomic_write_leaves_the_old_file_when_a_write_fails(tmp_path):
+    """A write that fails half-way (a file-size limit: EFBIG, as on a full disk, even for root)
+    names the file and leaves the previous file and no temporary one."""
+    import resource
+    path = tmp_path / 'epoch_1.pth'
+    atomic_write(b'old', path)
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 16, limits[1]))  # Python ignores SIGXFSZ
+    try:
+        with pytest.raises(WriteError, match=f'{path}: could not be written'):
+            atomic_write(b'new' * (1 << 20), path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+    assert path.read_bytes() == b'old' and os.listdir(tmp_path) == ['epoch_1.pth']
