@@ -8,17 +8,22 @@ import sys
 from tools_helper import TOOLS
 
 
-def test_editable_install_needs_the_pvt_mm_path_fix():
-    """Without the fix, mmengine resolves pvt_mm:: bases in the distribution's directory, where
-    an editable install has no pvt_mm; with it, in the imported package's directory."""
+def test_pvt_mm_scope_from_an_editable_install():
+    """mmengine looks for a package's configs in its distribution's directory; a PEP 660
+    editable install (PVT_MM_EDITABLE=1 tools/install.sh) has no pvt_mm there, so pvt_mm::
+    bases would name missing files. pvt_mm's wrapper of mmengine's lookup falls back to the
+    imported package's directory then, and only for pvt_mm."""
     import pvt_mm
     from mmengine.config import config as config_module
     from mmengine.utils import get_installed_path
+
+    from pvt_mm.compat import _locate_pvt_mm
     here = osp.dirname(osp.abspath(pvt_mm.__file__))
-    assert config_module.get_installed_path('pvt_mm') == here
+    editable = _locate_pvt_mm(lambda package: f'/site-packages/of/an/editable/{package}')
+    assert editable('pvt_mm') == here
     assert osp.isfile(osp.join(here, '.mim', 'configs', 'pvt', 'retinanet_pvt-t_fpn_1x_coco.py'))
-    unfixed = get_installed_path('pvt_mm')  # mmengine's own function
-    assert unfixed == here or not osp.isdir(unfixed)  # an editable install: a missing directory
+    assert editable('mmdet') == '/site-packages/of/an/editable/mmdet'  # others: mmengine's
+    assert getattr(config_module.get_installed_path, 'pvt_mm_fixed', False)
     assert config_module.get_installed_path('mmdet') == get_installed_path('mmdet')
 
 

@@ -412,3 +412,42 @@ def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):
                            'my_project/configs/my_retinanet.py', 'missing.pth'], cwd=tmp_path,
                           capture_output=True, text=True)
     assert proc.stderr.strip().splitlines()[-1] == 'error: checkpoint not found: missing.pth'
+
+
+def _readme_block(first_line):
+    """The README's code block that starts with ``first_line``."""
+    with open(osp.join(ROOT, 'README.md')) as f:
+        readme = f.read()
+    start = readme.index(first_line)
+    return readme[start:readme.index('```', start)]
+
+
+def test_readme_downstream_config_trains_on_a_custom_coco_dataset(tmp_path):
+    """The README's complete downstream config, as written there, on a COCO-format dataset in
+    the layout it names: trains an epoch and writes COCO AP (with its classes left out of
+    metainfo, mmdet would have nothing to train on)."""
+    import shutil
+
+    from pvt_mm.datasets import generate_toy_data
+    from tools_helper import tool
+    block = _readme_block('# my_project/configs/retinanet_pvtv2-b2_fpn_1x_shapes.py')
+    path = tmp_path / 'my_project' / 'configs' / 'retinanet_pvtv2-b2_fpn_1x_shapes.py'
+    path.parent.mkdir(parents=True)
+    path.write_text(block)
+    toy = generate_toy_data(str(tmp_path / 'toy'), num_train=4, num_val=2, size=(128, 160))
+    shapes = tmp_path / 'data' / 'shapes'
+    (shapes / 'annotations').mkdir(parents=True)
+    for coco_split, split in (('train', 'train'), ('val', 'val')):
+        shutil.copy(f'{toy}/coco/annotations/instances_{coco_split}2017.json',
+                    shapes / 'annotations' / f'{split}.json')
+        shutil.copytree(f'{toy}/coco/{coco_split}2017', shapes / 'images' / split)
+    small = [f'{split}_dataloader.{k}' for split in ('train', 'val', 'test')
+             for k in ('num_workers=0', 'persistent_workers=False')]
+    out = tool('train.py', path, '--work-dir', tmp_path / 'work', '--cfg-options',
+               'model.backbone.init_cfg=None', 'train_cfg.max_epochs=1',  # no network here
+               'train_dataloader.batch_size=2',
+               'train_dataloader.dataset.pipeline.2.scale=(160,128)',
+               'val_dataloader.dataset.pipeline.1.scale=(160,128)',
+               'model.test_cfg.score_thr=0.0', *small, cwd=tmp_path)  # an untrained model's boxes
+    assert re.search(r'Epoch\(train\) +\[1\]\[2/2\]', out), out[-3000:]
+    assert re.search(r'coco/bbox_mAP: \d\.\d+', out), out[-3000:]

@@ -1,7 +1,8 @@
-"""Faults a long run meets: bad checkpoint files wherever a file is taken, checkpoints that leave
-weights unset, a job killed mid-training, a newest checkpoint cut short, DDP gradient layouts,
-multi-node and slurm launches, an evaluation split that does not divide by the world size, an
-unwritable work dir and a write that fails mid-run. Real tools, real mmengine / mmdet / mmseg."""
+"""Faults a long run meets: bad or unreachable checkpoints wherever one is taken, checkpoints that
+leave weights unset, a job killed mid-training, a newest checkpoint cut short, DDP gradient
+layouts, multi-node and slurm launches, an evaluation split that does not divide by the world
+size, an unwritable work dir and a write that fails mid-run. Real tools, real mmengine / mmdet /
+mmseg."""
 import os
 import os.path as osp
 import re
@@ -11,9 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import OrderedDict
-
-import numpy as np
 import pytest
 import torch
 
@@ -48,61 +46,85 @@ def trained(tmp_path_factory):
     return root, root / 'work' / 'epoch_1.pth'
 
 
+def _hub_cache(root, repo, files):
+    """``files`` ({name: path}) in huggingface_hub's cache layout, as the main branch of
+    ``repo`` (what ``hf_hub_download`` leaves after fetching them)."""
+    commit = 'b' * 40
+    repo_dir = root / f'models--{repo.replace("/", "--")}'
+    (repo_dir / 'refs').mkdir(parents=True)
+    (repo_dir / 'refs' / 'main').write_text(commit)
+    (repo_dir / 'snapshots' / commit).mkdir(parents=True)
+    for name, path in files.items():
+        shutil.copy(path, repo_dir / 'snapshots' / commit / name)
+
+
 @pytest.fixture(scope='module')
-def bad_files(trained, tmp_path_factory):
-    root = tmp_path_factory.mktemp('bad')
+def files(trained, tmp_path_factory):
+    """The trained checkpoint cut in half, and saved as safetensors (whole model, and in a
+    Hugging Face Hub cache as ``hf-hub:someone/toy-retinanet``)."""
+    from safetensors.torch import save_file
+    root = tmp_path_factory.mktemp('files')
     data = trained[1].read_bytes()
-    noise = np.random.default_rng(0).bytes(4096)
-    assert noise[:1] != b'\x80' and noise[:4] != b'PK\x03\x04'
-    (root / 'random.pth').write_bytes(noise)
     (root / 'truncated.pth').write_bytes(data[:len(data) // 2])
-    (root / 'empty.pth').write_bytes(b'')
-    (root / 'directory.pth').mkdir()
-    other = torch.nn.Sequential(OrderedDict(conv1=torch.nn.Conv2d(3, 8, 3),
-                                            bn1=torch.nn.BatchNorm2d(8)))
-    torch.save({'state_dict': other.state_dict()}, root / 'unrelated.pth')
-    return {kind: root / f'{kind}.pth' for kind in
-            ('random', 'truncated', 'empty', 'directory', 'unrelated')}
+    weights = {k: v.contiguous() for k, v in load_weights(trained[1]).items()}
+    save_file(weights, root / 'model.safetensors')
+    _hub_cache(root / 'hub', 'someone/toy-retinanet', {'model.safetensors':
+                                                       root / 'model.safetensors'})
+    return root
 
 
-WHAT = {'random': 'not a PyTorch or safetensors checkpoint', 'truncated': 'truncated', 'empty': 'is empty',
-        'directory': 'is a directory'}
+@pytest.mark.parametrize('entry', ['init_cfg', 'load_from', 'resume', 'test', 'convert',
+                                   'export'])
+def test_every_entry_point_reads_through_the_one_reader(entry, files, trained, tmp_path,
+                                                        monkeypatch):
+    """Each tool argument or config key that takes a checkpoint reads it with pvt_mm's reader:
+    a bad file is one error line naming it and the problem (tests/test_fileio.py has every bad
+    file), a safetensors file loads like a .pth, URLs and hf-hub: references work where a path
+    does (offline: a failed download is one line too)."""
+    cwd, ckpt = trained
+    work = ['--work-dir', tmp_path / 'work']
+    truncated = files / 'truncated.pth'
 
-
-@pytest.mark.parametrize('entry', ['init_cfg', 'load_from', 'resume', 'test', 'convert'])
-def test_bad_checkpoint_files_get_one_clear_error(entry, bad_files, trained, tmp_path,
-                                                  monkeypatch):
-    """Random bytes, half a checkpoint, an empty file, a directory and another model's weights,
-    wherever a checkpoint is taken: one error line naming the file and the problem, never
-    torch's advice to load with weights_only=False."""
-    cwd = trained[0]
-    for kind, path in bad_files.items():
-        work = ['--work-dir', tmp_path / kind]
+    def run_entry(path, *extra):
         if entry == 'init_cfg':
-            msg = in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--cfg-options',
-                             *DET, 'model.backbone.init_cfg._delete_=True',
-                             'model.backbone.init_cfg.type=Pretrained',
-                             f'model.backbone.init_cfg.checkpoint={path}')
-        elif entry == 'load_from':
-            msg = in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--cfg-options',
-                             *DET, f'load_from={path}')
-        elif entry == 'resume':
-            msg = in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--resume', path,
-                             '--cfg-options', *DET)
-        elif entry == 'test':
-            msg = in_process(monkeypatch, cwd, 'test.py', RETINANET, path, *work,
-                             '--cfg-options', *DET)
-        else:
-            msg = in_process(monkeypatch, cwd, 'model_converters/convert_pvt.py', path,
-                             tmp_path / 'out.pth')
-        assert msg is not None and msg.startswith('error: '), (kind, msg)
-        assert str(path) in msg, (kind, msg)
-        if kind == 'unrelated':
-            what = 'no PVT weights found' if entry in ('init_cfg', 'convert') else 'fits 0 of'
-        else:
-            what = WHAT[kind]
-        assert what in msg, (kind, msg)
-        assert 'weights_only=False' not in msg
+            return in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--cfg-options',
+                              *DET, 'model.backbone.init_cfg._delete_=True',
+                              'model.backbone.init_cfg.type=Pretrained',
+                              f'model.backbone.init_cfg.checkpoint={path}', *extra)
+        if entry == 'load_from':
+            return in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--cfg-options',
+                              *DET, f'load_from={path}', *extra)
+        if entry == 'resume':
+            return in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--resume', path,
+                              '--cfg-options', *DET, *extra)
+        if entry == 'test':
+            return in_process(monkeypatch, cwd, 'test.py', RETINANET, path, *work,
+                              '--cfg-options', *DET, 'model.test_cfg.score_thr=0.0', *extra)
+        if entry == 'convert':
+            return in_process(monkeypatch, cwd, 'model_converters/convert_pvt.py', path,
+                              tmp_path / 'out.pth')
+        return in_process(monkeypatch, cwd, 'deployment/export_onnx.py', RETINANET, path,
+                          '--backbone-only', '--shape', 64, 64, '--out', tmp_path / 'b.onnx')
+
+    msg = run_entry(truncated)
+    assert msg is not None and msg.startswith(f'error: {truncated}: truncated'), msg
+    assert 'weights_only' not in msg
+    if entry == 'init_cfg':  # an offline node: the release URL cannot be reached
+        url = 'https://pvt-mm-test.invalid/pvt_v2_b0.pth'
+        monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+        msg = run_entry(url)
+        assert msg.startswith(f'error: {url}: could not be downloaded (') and '\n' not in msg
+        assert str(tmp_path / 'torch' / 'hub' / 'checkpoints' / 'pvt_v2_b0.pth') in msg
+        assert '--cfg-options model.backbone.init_cfg.checkpoint=' in msg
+    if entry in ('load_from', 'test', 'convert'):  # the whole model as safetensors
+        assert run_entry(files / 'model.safetensors') is None
+    if entry == 'test':  # and from the Hugging Face Hub's cache, offline
+        import huggingface_hub
+        monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_CACHE', str(files / 'hub'))
+        monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_OFFLINE', True)
+        assert run_entry('hf-hub:someone/toy-retinanet') is None
+        msg = run_entry('hf-hub:someone/missing')
+        assert msg.startswith('error: hf-hub:someone/missing: could not be fetched')
 
 
 def test_test_py_refuses_a_checkpoint_that_leaves_weights_unset(trained, tmp_path, monkeypatch):
@@ -124,12 +146,12 @@ def test_test_py_refuses_a_checkpoint_that_leaves_weights_unset(trained, tmp_pat
 
 
 def test_killed_run_resumes_to_the_same_weights(tmp_path):
-    """SIGKILL after the second checkpoint, then --resume: the final weights equal an
-    uninterrupted run's, bit for bit; with the newest checkpoint cut in half (a kill while
-    saving, with a tool that does not save atomically) resume says so and starts from the one
-    before, with the same result."""
-    opts = ['--cfg-options', *DET, 'train_cfg.max_epochs=4', 'default_hooks.checkpoint.interval=1',
-            'model.backbone.drop_path_rate=0.1']
+    """SIGKILL after the second checkpoint, then --resume from that checkpoint's path: the
+    final weights equal an uninterrupted run's, bit for bit; with the newest checkpoint cut in
+    half (a kill while saving, with a tool that does not save atomically), --resume without a
+    path says so and starts from the one before, with the same result."""
+    opts = ['--cfg-options', *DET, 'toy_data.num_train=4', 'train_cfg.max_epochs=4',
+            'default_hooks.checkpoint.interval=1', 'model.backbone.drop_path_rate=0.1']
     tool('train.py', RETINANET, '--work-dir', tmp_path / 'full', *opts, cwd=tmp_path)
     work = tmp_path / 'killed'
     proc = subprocess.Popen([sys.executable, osp.join(TOOLS, 'train.py'), RETINANET,
@@ -146,7 +168,8 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     assert not (work / 'epoch_4.pth').exists() and (work / 'epoch_2.pth').is_file()
     damaged = tmp_path / 'damaged'
     shutil.copytree(work, damaged)
-    out = tool('train.py', RETINANET, '--work-dir', work, '--resume', *opts, cwd=tmp_path)
+    out = tool('train.py', RETINANET, '--work-dir', work, '--resume', work / 'epoch_2.pth', *opts,
+               cwd=tmp_path)
     assert 'resumed epoch: 2' in out
     newest = (damaged / 'epoch_2.pth').read_bytes()
     (damaged / 'epoch_2.pth').write_bytes(newest[:len(newest) // 2])
@@ -206,28 +229,36 @@ def test_ddp_gradients_keep_parameter_layout_and_equal_single_process(tmp_path):
 
 
 def test_multi_node_launch_trains_identically_on_both_nodes(tmp_path):
-    """tools/dist_train.sh with NNODES=2 and NODE_RANK=0/1 (two 'nodes' of one process each)."""
+    """tools/dist_train.sh with NNODES=2 and NODE_RANK=0/1 (two 'nodes' of one CPU process each,
+    gloo): both end with the same weights; without CUDA the decode head's SyncBN is built as BN,
+    so only its running statistics are per process."""
     dump = tmp_path / 'ranks'
     child = tmp_path / 'dist_cfg.py'
-    child.write_text(f"""_base_ = '{RETINANET}'
+    child.write_text(f"""_base_ = '{FPN}'
 custom_imports = dict(imports=['pvt_mm', 'pvt_mm.testing'], allow_failed_imports=False)
 custom_hooks = [dict(type='RNGStateHook'), dict(type='DumpRankWeightsHook', out_dir='{dump}')]
 """)
     env = dict(os.environ, NNODES='2', MASTER_ADDR='127.0.0.1', PORT='29522',
                OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
     cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), child, '1', '--work-dir', tmp_path / 'work',
-           '--cfg-options', *DET, 'train_dataloader.batch_size=1']
+           '--cfg-options', *SMALL_TOY, *NO_WORKERS, 'train_cfg.max_iters=4',
+           'train_cfg.val_interval=100', 'train_dataloader.batch_size=2']
     nodes = [subprocess.Popen(list(map(str, cmd)), cwd=tmp_path, env=dict(env, NODE_RANK=str(r)),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for r in (0, 1)]
     outs = [n.communicate(timeout=600)[0] for n in nodes]
     assert [n.returncode for n in nodes] == [0, 0], outs[0][-3000:] + outs[1][-3000:]
     assert 'Distributed training: True' in outs[0]
+    assert 'SyncBN layers are built as BN' in outs[0]
     before = torch.load(dump / 'before_rank0.pth')['params']
-    after = [torch.load(dump / f'after_rank{r}.pth')['params'] for r in (0, 1)]
-    for k, v in after[0].items():
-        assert torch.equal(v, after[1][k]), k
-    assert sum(not torch.equal(after[0][k], v) for k, v in before.items()) > len(before) // 2
+    after = [torch.load(dump / f'after_rank{r}.pth') for r in (0, 1)]
+    for k, v in after[0]['params'].items():
+        assert torch.equal(v, after[1]['params'][k]), k
+    assert sum(not torch.equal(after[0]['params'][k], v)
+               for k, v in before.items()) > len(before) // 2
+    differ = [k for k, v in after[0]['buffers'].items()
+              if not torch.equal(v, after[1]['buffers'][k])]
+    assert differ and all('.bn.running_' in k for k in differ)
 
 
 def test_slurm_scripts_build_the_srun_command(tmp_path):
@@ -242,18 +273,16 @@ def test_slurm_scripts_build_the_srun_command(tmp_path):
     assert out.endswith(f'python -u {TOOLS}/test.py cfg.py ckpt.pth --launcher=slurm')
 
 
-@pytest.mark.parametrize('cfg,metric,port', [(RETINANET, 'coco/bbox_mAP', 29523),
-                                              (FPN, 'mIoU', 29524)], ids=['coco', 'ade20k'])
-def test_uneven_evaluation_split_gives_single_process_metrics(cfg, metric, port, tmp_path):
+def test_uneven_evaluation_split_gives_single_process_metrics(tmp_path):
     """5 validation images on 2 processes: mmengine's sampler pads the last batch with a
-    repeated image and its result collection drops it again, so the metrics equal one
-    process's (handled by mmengine, shown here)."""
+    repeated image and its result collection drops it again, so the COCO metrics equal one
+    process's (handled by mmengine for every metric, shown here)."""
+    cfg, metric, port = RETINANET, 'coco/bbox_mAP', 29523
     from mmengine.config import Config
 
     from tools_helper import build_model
-    opts = [*SMALL_TOY, *NO_WORKERS, 'toy_data.num_val=5', 'test_dataloader.batch_size=1']
-    if cfg == RETINANET:
-        opts.append('model.test_cfg.score_thr=0.0')
+    opts = [*SMALL_TOY, *NO_WORKERS, 'toy_data.num_val=5', 'test_dataloader.batch_size=1',
+            'model.test_cfg.score_thr=0.0']
     torch.manual_seed(0)
     model = build_model(Config.fromfile(cfg))
     torch.save({'state_dict': model.state_dict()}, tmp_path / 'init.pth')

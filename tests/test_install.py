@@ -1,9 +1,11 @@
-"""tools/install.sh stops at once, saying why, when it would have to build mmcv without a C++
-compiler (before installing anything)."""
+"""The README's setup: tools/install.sh stops at once, saying why, when it would have to build
+mmcv without a C++ compiler (before installing anything); after it, mim lists our configs."""
 import os
 import os.path as osp
 import subprocess
 import sys
+
+import pytest
 
 from tools_helper import TOOLS
 
@@ -24,3 +26,20 @@ def test_install_stops_early_without_a_compiler(tmp_path):
     assert 'building mmcv needs a C++ compiler, and none was found' in proc.stderr
     assert 'mmcv 2.1.0 will be built from source' in proc.stdout
     assert 'Collecting' not in proc.stdout  # stopped before pip
+
+
+def test_mim_search_lists_our_configs():
+    """After the README's setup, OpenMMLab's `mim search pvt_mm` reads the model index that
+    pvt_mm installs with its configs."""
+    import importlib.metadata
+    import json
+    direct = importlib.metadata.distribution('pvt_mm').read_text('direct_url.json') or '{}'
+    if json.loads(direct).get('dir_info', {}).get('editable'):
+        pytest.skip('pvt_mm is installed editable (PVT_MM_EDITABLE=1): mim reads model indexes '
+                    'from site-packages only')
+    proc = subprocess.run(['mim', 'search', 'pvt_mm', '--field', 'weight'], capture_output=True,
+                          text=True, env=dict(os.environ, COLUMNS='400'))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in ('retinanet_pvt-t_fpn_1x_coco', 'cascade-mask-rcnn_pvtv2-b5_fpn_ms-crop-3x_coco',
+                 'dino-4scale_pvtv2-b2_8xb2-12e_coco', 'upernet_pvtv2-b0_8xb2-160k_ade20k-512x512'):
+        assert name in proc.stdout, proc.stdout[-3000:]

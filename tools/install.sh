@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Set up the pvt_mm stack on a CPU machine (Python 3.11): torch 2.13.0, mmengine 0.10.7,
-# mmcv 2.1.0 with its compiled ops, mmdet 3.3.0, mmsegmentation 1.2.2, pvt_mm (editable) and the
-# test dependencies, into the active Python (use a fresh virtual environment).
+# mmcv 2.1.0 with its compiled ops, mmdet 3.3.0, mmsegmentation 1.2.2, pvt_mm, OpenMMLab's mim and
+# the test dependencies, into the active Python (use a fresh virtual environment).
 #
-# mmcv has no wheels on PyPI, so it is built from source (7-13 min on 2 cores; needs a C++
-# compiler and Python's headers) unless a wheelhouse holds a matching prebuilt wheel:
-# $PVT_MM_WHEELHOUSE, else ../shared/wheels next to the repo.
-# Environment: PYTHON (interpreter, default python3), PVT_MM_WHEELHOUSE, MAX_JOBS (build jobs),
-# CXX (compiler, default c++).
+# mmcv has no wheels on PyPI, so it is built from source unless a wheelhouse holds a matching
+# prebuilt wheel ($PVT_MM_WHEELHOUSE, else ../shared/wheels next to the repo): about 16 minutes
+# of CPU time (8 minutes on 2 cores, less on more; README, "Setup"). pip caches the wheel it
+# builds, so a second environment installs in a minute or two.
+# Environment: PYTHON (interpreter, default python3), PVT_MM_WHEELHOUSE, MAX_JOBS (parallel build
+# jobs, default: all cores), CXX (compiler, default c++), PVT_MM_EDITABLE=1 (install pvt_mm
+# editable, to work on it; `mim search` cannot see an editable install).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${PYTHON:-python3}"
@@ -41,11 +43,19 @@ fi
 "${PIP[@]}" -c "$ROOT/requirements/pinned.txt" -r "$ROOT/requirements/build.txt" torch
 
 # 2. The stack, pvt_mm and the test dependencies. No build isolation, so mmcv's setup.py sees
-#    the installed torch.
+#    the installed torch. pvt_mm is a regular install (its configs and model index in
+#    site-packages, where mmengine and mim look) unless PVT_MM_EDITABLE=1.
+EDITABLE=()
+if [ "${PVT_MM_EDITABLE:-0}" = 1 ]; then EDITABLE=(-e); fi
 "${PIP[@]}" --no-build-isolation "${FIND_LINKS[@]}" \
-  -r "$ROOT/requirements/pinned.txt" -r "$ROOT/requirements/tests.txt" -e "$ROOT"
+  -r "$ROOT/requirements/pinned.txt" -r "$ROOT/requirements/tests.txt" "${EDITABLE[@]}" "$ROOT"
 
-# 3. mmcv's compiled ops must load against this torch; a wheel built for another one would not.
+# 3. OpenMMLab's mim (`mim search pvt_mm`), without its dependencies: they include opendatalab,
+#    which pins setuptools below what torch 2.13 requires, and `mim search` does not use it; the
+#    others are in requirements/tests.txt.
+"${PIP[@]}" --no-deps openmim
+
+# 4. mmcv's compiled ops must load against this torch; a wheel built for another one would not.
 check_ops='import torch; from mmcv.ops import nms, roi_align;
 nms(torch.rand(4, 4) * 10, torch.rand(4), 0.5)'
 if ! "$PY" -c "$check_ops"; then

@@ -1,35 +1,16 @@
 # Quickstart: the COCO Mask R-CNN PVTv2-b0 config, shrunk to the built-in toy dataset (written to
 # data/toy on first use by tools/train.py): 256x192 images, 3 classes, random init, CPU schedule.
-_base_ = '../pvtv2/mask-rcnn_pvtv2-b0_fpn_1x_coco.py'
-toy_data = dict(root='data/toy', num_train=64, num_val=16, size=(192, 256), seed=0)
-data_root = 'data/toy/coco/'
-metainfo = dict(classes=('square', 'circle', 'triangle'))
-img_scale = (256, 192)
+_base_ = ['../pvtv2/mask-rcnn_pvtv2-b0_fpn_1x_coco.py', '../_base_/datasets/toy.py']
 model = dict(
     backbone=dict(init_cfg=None),
     roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
-]
-train_dataloader = dict(
-    batch_size=4, num_workers=1,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=4, num_workers=1,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
+data_root = _base_.toy_coco_root
+train_pipeline = _base_.toy_coco_instance_train_pipeline
+test_pipeline = _base_.toy_coco_instance_test_pipeline
+train_dataloader = _base_.toy_coco_instance_train_dataloader
+val_dataloader = _base_.toy_coco_instance_val_dataloader
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
+val_evaluator = _base_.toy_coco_evaluator
 test_evaluator = val_evaluator
 train_cfg = dict(max_epochs=24, val_interval=4)
 param_scheduler = [

@@ -2,11 +2,7 @@
 # data/toy on first use by tools/train.py): 256x192 images, 3 classes, random init, CPU schedule,
 # and a CPU-sized head: 128 FPN/head channels, 2 stacked convs, with GroupNorm, without which
 # RetinaNet's head trains poorly from scratch (bbox AP50 < 0.1 after 20 epochs; 0.95 with it).
-_base_ = '../pvtv2/retinanet_pvtv2-b0_fpn_1x_coco.py'
-toy_data = dict(root='data/toy', num_train=64, num_val=16, size=(192, 256), seed=0)
-data_root = 'data/toy/coco/'
-metainfo = dict(classes=('square', 'circle', 'triangle'))
-img_scale = (256, 192)
+_base_ = ['../pvtv2/retinanet_pvtv2-b0_fpn_1x_coco.py', '../_base_/datasets/toy.py']
 model = dict(
     backbone=dict(init_cfg=None),
     neck=dict(out_channels=128),
@@ -16,28 +12,13 @@ model = dict(
         feat_channels=128,
         stacked_convs=2,
         norm_cfg=dict(type='GN', num_groups=32, requires_grad=True)))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
-]
-train_dataloader = dict(
-    batch_size=4, num_workers=1,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=4, num_workers=1,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
+data_root = _base_.toy_coco_root
+train_pipeline = _base_.toy_coco_train_pipeline
+test_pipeline = _base_.toy_coco_test_pipeline
+train_dataloader = _base_.toy_coco_train_dataloader
+val_dataloader = _base_.toy_coco_val_dataloader
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
+val_evaluator = _base_.toy_coco_evaluator
 test_evaluator = val_evaluator
 train_cfg = dict(max_epochs=24, val_interval=4)
 param_scheduler = [
@@ -51,7 +32,7 @@ tta_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
         type='TestTimeAug',
-        transforms=[[dict(type='Resize', scale=img_scale, keep_ratio=True)],
+        transforms=[[dict(type='Resize', scale=_base_.toy_img_scale, keep_ratio=True)],
                     [dict(type='RandomFlip', prob=1.),
                      dict(type='RandomFlip', prob=0.)],
                     [dict(type='LoadAnnotations', with_bbox=True)],

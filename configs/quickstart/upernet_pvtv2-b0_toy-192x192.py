@@ -7,6 +7,10 @@ model = dict(
     backbone=dict(init_cfg=None),
     decode_head=dict(channels=128, num_classes=4),
     auxiliary_head=dict(channels=64, num_classes=4))
+data_root = _base_.toy_ade_root
+crop_size = _base_.toy_seg_crop_size
+train_pipeline = _base_.toy_ade_train_pipeline
+test_pipeline = _base_.toy_ade_test_pipeline
 train_dataloader = _base_.toy_ade_train_dataloader
 val_dataloader = _base_.toy_ade_val_dataloader
 test_dataloader = val_dataloader

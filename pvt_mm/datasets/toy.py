@@ -22,9 +22,10 @@ import os.path as osp
 import cv2
 import numpy as np
 
+from ..fileio import atomic_write
+
 CLASSES = ('square', 'circle', 'triangle')
 SEG_CLASSES = ('background', 'square', 'circle', 'triangle')
-SEG_PALETTE = [(120, 120, 120), (220, 40, 40), (40, 200, 40), (30, 90, 220)]  # RGB
 # Base hue (BGR) per class; each instance jitters it.
 _COLOURS = np.array([[40, 40, 220], [40, 200, 40], [220, 90, 30]], dtype=np.float32)
 SPLITS = (('train', 'training'), ('val', 'validation'))
@@ -80,19 +81,10 @@ def make_scene(rng, h, w, max_objects=3):
     return np.clip(img, 0, 255).astype(np.uint8), instances, sem
 
 
-def _write(path, data):
-    """Write atomically, so processes generating the same data concurrently never see a partial
-    file (every process of a distributed run may call :func:`generate_toy_data`)."""
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def _write_image(path, img):
     ok, buf = cv2.imencode(osp.splitext(path)[1], img)
     assert ok, path
-    _write(path, buf.tobytes())
+    atomic_write(buf.tobytes(), path)
 
 
 def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
@@ -133,7 +125,7 @@ def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
                 ann_id += 1
         coco = dict(images=images, annotations=annotations,
                     categories=[dict(id=k + 1, name=n) for k, n in enumerate(CLASSES)])
-        _write(osp.join(coco_root, 'annotations', f'instances_{coco_split}2017.json'),
-               json.dumps(coco).encode())
-    _write(stamp, json.dumps(spec).encode())
+        atomic_write(json.dumps(coco).encode(),
+                     osp.join(coco_root, 'annotations', f'instances_{coco_split}2017.json'))
+    atomic_write(json.dumps(spec).encode(), stamp)
     return root

@@ -1,38 +1,33 @@
-"""Speed and memory of pvt_mm models, and a side-by-side of PVT implementations.
+"""Speed and memory of pvt_mm models, and side-by-sides with other PVT implementations.
 
-Whole model of a config (inference images/s; training step time; peak memory), optionally with
-other CPU FFN chunks and glibc keeping freed memory (the chunking's trade-off):
+A config's whole model (inference images/s; training step time; peak memory; autograd's saved
+activations):
 
-    python tools/analysis_tools/benchmark.py CONFIG [--device cpu|cuda] [--shape H W] [--steps N]
-        [--ffn-chunk-mib MIB] [--keep-freed-memory]
+    python tools/analysis_tools/benchmark.py CONFIG [--device cpu|cuda] [--amp] [--shape H W]
+        [--batch N] [--steps N]
 
 Whole model, pvt_mm vs mmdet: the config as shipped against the same config with mmdet 3.x's
 built-in ``PyramidVisionTransformer(V2)`` of the same architecture as its backbone, on the same
 input, interleaved in one process: one training iteration (``train_step``: data preprocessor,
 backbone, neck, heads, losses, backward, AdamW step) and one inference ``test_step`` each, the
 median of ``--steps`` rounds after one warm-up, and autograd's saved-activation bytes of one
-training forward (every tensor saved for backward, parameters excluded, each storage once):
+training step (every tensor saved for backward, parameters excluded, each storage once):
 
-    python tools/analysis_tools/benchmark.py CONFIG --compare [--shape H W] [--steps N]
+    python tools/analysis_tools/benchmark.py CONFIG --compare [--shape H W] [--batch N] [--steps N]
 
-Backbone training step (forward + backward), same arch and input, one process per measurement:
-pvt_mm (fused attention) vs mmdet 3.x's built-in ``PyramidVisionTransformer(V2)`` vs a reference
-written the way the official code is (explicit softmax(QK^T)V, ``nn.Linear`` q/kv, 4-D reshapes;
-``pvt_mm.testing.OfficialPVT``), and pvt_mm with ``with_cp=True``:
+Backbone training step (forward + backward), same arch and input: pvt_mm vs mmdet 3.x's
+built-in ``PyramidVisionTransformer(V2)`` vs a reference written the way the official code is
+(explicit softmax(QK^T)V, ``nn.Linear`` q/kv, 4-D reshapes; ``pvt_mm.testing.OfficialPVT``) vs
+Hugging Face transformers' ``PvtV2Backbone`` (PVTv2 archs), and pvt_mm with ``with_cp=True``:
 
     python tools/analysis_tools/benchmark.py --compare [--archs pvt-small pvtv2-b2] \
-        [--shapes 512x512 800x1333] [--device cpu|cuda] [--amp] [--keep-freed-memory]
+        [--shapes 512x512 800x1333] [--device cpu|cuda] [--amp] [--impls ...]
 
-Times: all implementations are built in one process and their steps interleaved, so they
-share the machine's state; the median over ``--steps`` rounds after one warm-up. Peak extra
-memory is what one step allocates beyond the model and its input, measured in a fresh process
-per implementation: on CUDA ``torch.cuda.max_memory_allocated``, on CPU the growth of the
-process's peak resident set. On CPU the timed steps also report the fresh pages they fault in
-(minor page faults x page size, median per step): memory the allocator had returned to the
-system and the kernel must zero again. Its cost varies from machine to machine and is a large
-part of the run-to-run noise of step times. ``--keep-freed-memory`` times the steps with glibc
-told to keep freed memory in the process (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``),
-so no step pays page faults: the speed-ups of the computation alone.
+Times: the implementations are built in one process and their steps interleaved, so they share
+the machine's state; the median over ``--steps`` rounds after one warm-up (CUDA: CUDA events).
+Peak extra memory is what one step allocates beyond the model and its input, measured in a
+fresh process per implementation: on CUDA ``torch.cuda.max_memory_allocated``, on CPU the growth
+of the process's peak resident set.
 """
 import argparse
 import json
@@ -45,7 +40,7 @@ import time
 
 import torch
 
-IMPLS = ('pvt_mm', 'mmdet', 'reference', 'pvt_mm+cp')
+IMPLS = ('pvt_mm', 'mmdet', 'reference', 'transformers', 'pvt_mm+cp')
 
 
 def parse_args():
@@ -54,7 +49,9 @@ def parse_args():
     parser.add_argument('--compare', action='store_true',
                         help='compare PVT implementations: backbones, or with CONFIG the whole '
                         'model against the same model on mmdet\'s PVT')
-    parser.add_argument('--archs', nargs='+', default=['pvt-small', 'pvtv2-b2'])
+    from pvt_mm.models import ARCH_NAMES
+    parser.add_argument('--archs', nargs='+', default=['pvt-small', 'pvtv2-b2'],
+                        choices=ARCH_NAMES, metavar='ARCH')
     parser.add_argument('--shapes', nargs='+', default=['512x512', '800x1333'])
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'))
     parser.add_argument('--device', choices=['cpu', 'cuda'],
@@ -64,12 +61,6 @@ def parse_args():
     parser.add_argument('--batch', type=int, default=1,
                         help='CONFIG modes: images per step (the configs train 1-4 per GPU)')
     parser.add_argument('--impls', nargs='+', default=list(IMPLS), choices=IMPLS)
-    parser.add_argument('--keep-freed-memory', action='store_true',
-                        help='CPU: time with glibc keeping freed memory in the process, so no '
-                        'step faults in fresh pages (the compute-only speed-ups)')
-    parser.add_argument('--ffn-chunk-mib', type=int,
-                        help='CONFIG mode, CPU: the fused FFN\'s row chunks in MiB (default 8; 0: '
-                        'one chunk per image), to measure the chunking\'s trade-off')
     parser.add_argument('--one', help=argparse.SUPPRESS)  # internal: a single measurement
     return parser.parse_args()
 
@@ -77,9 +68,8 @@ def parse_args():
 def mmdet_backbone_cfg(arch, **kwargs):
     """mmdet 3.x's ``PyramidVisionTransformer(V2)`` config of a pvt_mm arch (mmdet has no
     linear-SRA variant)."""
-    from pvt_mm import PVT, PVTv2
-    family, _, name = arch.partition('-')
-    cls = {'pvt': PVT, 'pvtv2': PVTv2}[family]
+    from pvt_mm.models import PVTv2, backbone_arch
+    cls, name = backbone_arch(arch)
     spec = cls.arch_settings[name]
     if spec['linear_sra']:
         raise SystemExit(f'mmdet has no linear-SRA PVT ({arch})')
@@ -90,9 +80,8 @@ def mmdet_backbone_cfg(arch, **kwargs):
 
 def build_backbone(impl, arch):
     """The same architecture in each implementation (mmdet has no linear-SRA variant)."""
-    from pvt_mm import PVT, PVTv2
-    family, _, name = arch.partition('-')
-    cls = {'pvt': PVT, 'pvtv2': PVTv2}[family]
+    from pvt_mm.models import PVT, backbone_arch
+    cls, name = backbone_arch(arch)
     spec = cls.arch_settings[name]
     if impl.startswith('pvt_mm'):
         return cls(arch=name, drop_path_rate=0., with_cp=impl.endswith('+cp'))
@@ -103,6 +92,22 @@ def build_backbone(impl, arch):
             forward = OfficialPVT.forward_pyramid
 
         return Reference(1 if cls is PVT else 2, **spec)
+    if impl == 'transformers':
+        if cls is PVT:
+            raise RuntimeError('transformers\' PVT v1 runs at its configured image size only')
+        from transformers import PvtV2Backbone, PvtV2Config
+        config = PvtV2Config(
+            depths=spec['depths'], hidden_sizes=spec['embed_dims'],
+            num_attention_heads=spec['num_heads'], mlp_ratios=spec['mlp_ratios'],
+            sr_ratios=spec['sr_ratios'], linear_attention=spec['linear_sra'],
+            out_features=['stage1', 'stage2', 'stage3', 'stage4'])
+
+        class Transformers(PvtV2Backbone):
+
+            def forward(self, x):
+                return super().forward(x).feature_maps
+
+        return Transformers(config)
     import mmdet.models  # noqa: F401
     from mmdet.registry import MODELS
     return MODELS.build(mmdet_backbone_cfg(arch, drop_path_rate=0.))
@@ -158,10 +163,6 @@ def peak_extra_memory(step, device):
     return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base, 0)
 
 
-def _fresh_page_bytes():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt * os.sysconf('SC_PAGE_SIZE')
-
-
 def time_step(step, device):
     if device == 'cuda':
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -190,22 +191,15 @@ def run_one(spec):
     for step in stepper.values():
         step()  # warm-up
     times = {impl: [] for impl in stepper}
-    faults = {impl: [] for impl in stepper}
     for _ in range(int(steps[0])):
         for impl, step in stepper.items():
-            before = _fresh_page_bytes()
             times[impl].append(time_step(step, device))
-            faults[impl].append(_fresh_page_bytes() - before)
-    print(json.dumps(dict(times=times, faults=faults)))
+    print(json.dumps(dict(times=times)))
 
 
-# glibc: serve every block below 1 GiB from the heap and never give the heap's top back.
-KEEP_FREED_MEMORY = dict(MALLOC_MMAP_THRESHOLD_=str(1 << 30), MALLOC_TRIM_THRESHOLD_=str(1 << 32))
-
-
-def _subprocess(spec, **env):
+def _subprocess(spec):
     proc = subprocess.run([sys.executable, __file__, '--one', spec], capture_output=True,
-                          text=True, env=dict(os.environ, PYTHONWARNINGS='ignore', **env))
+                          text=True, env=dict(os.environ, PYTHONWARNINGS='ignore'))
     if proc.returncode:
         raise RuntimeError(proc.stderr.strip()[-400:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -216,9 +210,7 @@ def compare(args):
     amp = str(int(args.amp))
     print(f'{len(args.archs) * len(args.shapes)} settings x {len(args.impls)} implementations on '
           f'{args.device} ({torch.get_num_threads()} threads), amp={"on" if args.amp else "off"}, '
-          f'median of {args.steps} interleaved steps'
-          + (', freed memory kept (no page faults)' if args.keep_freed_memory else ''), flush=True)
-    timing_env = KEEP_FREED_MEMORY if args.keep_freed_memory else {}
+          f'median of {args.steps} interleaved steps', flush=True)
     for arch in args.archs:
         for shape in args.shapes:
             impls = list(args.impls)
@@ -232,26 +224,25 @@ def compare(args):
                     impls.remove(impl)
                     del res[impl]
                     continue
-                print(f'  {arch:10s} {shape:9s} {impl:10s} peak extra memory '
+                print(f'  {arch:10s} {shape:9s} {impl:12s} peak extra memory '
                       f'{res[impl]["peak"] / 2**20:7.0f} MiB', flush=True)
             timed = _subprocess('|'.join(['time', ','.join(impls), arch, shape, args.device,
-                                          amp, str(args.steps)]), **timing_env)
+                                          amp, str(args.steps)]))
             for impl, rounds in timed['times'].items():
                 res[impl]['rounds'] = rounds
                 res[impl]['seconds'] = seconds = statistics.median(rounds)
-                fresh = (f', fresh pages {statistics.median(timed["faults"][impl]) / 2**20:.0f} '
-                         'MiB/step' if args.device == 'cpu' else '')
-                print(f'  {arch:10s} {shape:9s} {impl:10s} step {seconds:7.3f} s '
-                      f'(rounds: {", ".join(f"{t:.3f}" for t in rounds)}){fresh}', flush=True)
+                print(f'  {arch:10s} {shape:9s} {impl:12s} step {seconds:7.3f} s '
+                      f'(rounds: {", ".join(f"{t:.3f}" for t in rounds)})', flush=True)
             rows.append((arch, shape, res))
     print('\nratios (speed-up = their step time / pvt_mm\'s, median steps; memory = pvt_mm\'s / '
           'theirs):')
-    print(f'{"arch":10s} {"input":9s} {"vs mmdet":>20s} {"vs reference":>20s} '
+    others = ('mmdet', 'reference', 'transformers')
+    print(f'{"arch":10s} {"input":9s} ' + ''.join(f'{"vs " + o:>20s} ' for o in others) +
           f'{"with_cp: mem, time":>20s}')
     for arch, shape, res in rows:
         ours = res.get('pvt_mm')
         cells = []
-        for other in ('mmdet', 'reference'):
+        for other in others:
             theirs = res.get(other)
             cells.append(f'{theirs["seconds"] / ours["seconds"]:5.2f}x, '
                          f'{ours["peak"] / theirs["peak"]:4.2f}x mem' if ours and theirs else
@@ -259,12 +250,12 @@ def compare(args):
         cp = res.get('pvt_mm+cp')
         cells.append(f'{cp["peak"] / ours["peak"]:4.2f}x, {cp["seconds"] / ours["seconds"]:4.2f}x'
                      if ours and cp else 'n/a')
-        print(f'{arch:10s} {shape:9s} {cells[0]:>20s} {cells[1]:>20s} {cells[2]:>20s}')
+        print(f'{arch:10s} {shape:9s} ' + ''.join(f'{c:>20s} ' for c in cells))
     print('\nspeed-up per interleaved round (min-max), a measure of the machine\'s noise:')
     for arch, shape, res in rows:
         ours = res.get('pvt_mm')
         spans = []
-        for other in ('mmdet', 'reference'):
+        for other in others:
             theirs = res.get(other)
             if ours and theirs:
                 r = [t / o for t, o in zip(theirs['rounds'], ours['rounds'])]
@@ -391,17 +382,6 @@ def compare_whole_models(args):
     return ratios
 
 
-def keep_freed_memory():
-    """glibc: serve every block below 1 GiB from the heap and never give its top back, so no
-    step faults in fresh pages (``mallopt``, as ``KEEP_FREED_MEMORY`` does for subprocesses)."""
-    import ctypes
-    libc = ctypes.CDLL('libc.so.6')
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    if not (libc.mallopt(m_mmap_threshold, 1 << 30) and
-            libc.mallopt(m_trim_threshold, (1 << 31) - 1)):
-        raise SystemExit('--keep-freed-memory: glibc refused mallopt')
-
-
 def benchmark_config(args):
     """One config's whole model in this process: inference (``test_step``) and training
     (``train_step``: data preprocessor, losses, backward, optimizer step) times, median of
@@ -414,11 +394,6 @@ def benchmark_config(args):
     from mmengine.optim import build_optim_wrapper
 
     from pvt_mm import cli
-    from pvt_mm.models.backbones import ops
-    if args.keep_freed_memory:
-        keep_freed_memory()
-    if args.ffn_chunk_mib is not None:
-        ops._CPU_CHUNK_BYTES = ops._CPU_LEAN_CHUNK_BYTES = (args.ffn_chunk_mib << 20 or 1 << 62)
     MMLogger.get_instance('benchmark', log_level=logging.WARNING)  # no weight-init report
     cfg = cli.load_config(args.config, write_toy_data=False)
     cfg.model.backbone.init_cfg = None
@@ -432,11 +407,8 @@ def benchmark_config(args):
     model.init_weights()
     wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
     data = _toy_batch(cfg, scope, shape, args.device, args.batch)
-    chunks = ('one per image' if args.ffn_chunk_mib == 0 else
-              f'{ops._CPU_CHUNK_BYTES >> 20} MiB')
     print(f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
-          f'({torch.get_num_threads()} threads); CPU FFN chunks: {chunks}'
-          + ('; freed memory kept' if args.keep_freed_memory else ''), flush=True)
+          f'({torch.get_num_threads()} threads)', flush=True)
     model.eval()
     with torch.no_grad():
         times = [time_step(lambda: model.test_step(copy.deepcopy(data)), args.device)

@@ -11,16 +11,16 @@ import argparse
 import torch
 from mmengine.config import DictAction
 
-import pvt_mm  # noqa: F401
-from pvt_mm import PVT, PVTv2, cli
+from pvt_mm import cli
+from pvt_mm.models import ARCH_NAMES, backbone_arch
 from pvt_mm.analysis import DenseForward, ImageNetClassifier, count_flops, count_params
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Parameters and FLOPs of a PVT model')
     parser.add_argument('config', nargs='?', help='detection or segmentation config')
-    parser.add_argument('--arch', help='ImageNet classifier of a backbone: pvt-tiny ... '
-                        'pvt-large, pvtv2-b0 ... pvtv2-b5, pvtv2-b2-li')
+    parser.add_argument('--arch', choices=ARCH_NAMES, metavar='ARCH',
+                        help='ImageNet classifier of a backbone: ' + ', '.join(ARCH_NAMES))
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'), help='input size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
     args = parser.parse_args()
@@ -31,10 +31,7 @@ def parse_args():
 
 def build(args):
     if args.arch:
-        family, _, name = args.arch.partition('-')
-        cls = {'pvt': PVT, 'pvtv2': PVTv2}.get(family)
-        if cls is None or name not in cls.arch_settings:
-            raise SystemExit(f'unknown --arch {args.arch!r}')
+        cls, name = backbone_arch(args.arch)
         return ImageNetClassifier(cls(arch=name, out_indices=(3, ))), (224, 224), args.arch
     cfg = cli.load_config(args.config, args.cfg_options)
     cfg.model.backbone.init_cfg = None

@@ -16,8 +16,9 @@ import argparse
 
 import torch
 
-from pvt_mm import PVT, PVTv2, cli
+from pvt_mm import cli
 from pvt_mm.fileio import CheckpointError, read_checkpoint
+from pvt_mm.models import ARCH_NAMES, backbone_arch
 from pvt_mm.models.checkpoint import convert_checkpoint, unwrap_state_dict
 
 
@@ -25,19 +26,10 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='checkpoint to convert')
     parser.add_argument('dst', help='where to write the pvt_mm checkpoint')
-    parser.add_argument('--arch', help='check against this arch, e.g. pvt-small or pvtv2-b2-li')
+    parser.add_argument('--arch', choices=ARCH_NAMES, metavar='ARCH',
+                        help='check against this arch: ' + ', '.join(ARCH_NAMES))
     parser.add_argument('--show-mapping', action='store_true', help='print every key mapping')
     return parser.parse_args()
-
-
-def build_backbone(arch):
-    family, _, name = arch.partition('-')
-    cls = {'pvt': PVT, 'pvtv2': PVTv2}.get(family)
-    if cls is None or name not in cls.arch_settings:
-        known = [f'pvt-{a}' for a in PVT.arch_settings] + [f'pvtv2-{a}' for a in
-                                                            PVTv2.arch_settings]
-        raise SystemExit(f'unknown --arch {arch!r}; choose one of {known}')
-    return cls(arch=name)
 
 
 def main():
@@ -47,7 +39,10 @@ def main():
     if not isinstance(state_dict, dict) or not all(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise SystemExit(f'error: {args.src}: no PVT weights found (not a state dict of tensors)')
-    backbone = build_backbone(args.arch) if args.arch else None
+    backbone = None
+    if args.arch:
+        cls, name = backbone_arch(args.arch)
+        backbone = cls(arch=name)
     mapping = []
     try:
         converted, fmt, dropped = convert_checkpoint(state_dict, backbone, mapping)

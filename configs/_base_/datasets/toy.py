@@ -1,98 +1,86 @@
 # The toy dataset of the quickstart configs (pvt_mm.datasets.generate_toy_data: coloured
 # squares, circles and triangles on textured backgrounds, 64 training and 16 validation images of
 # 256x192, in the COCO and the ADE20K layouts; tools/train.py writes it to data/toy on first use).
-# A quickstart config lists this file as its second base and takes the toy_* values it needs;
-# every name starts with toy_ because two bases may not share a key.
+# A quickstart config lists this file as its second base and takes the toy_* values it needs
+# (every name starts with toy_ because two bases may not share a key).
 toy_data = dict(root='data/toy', num_train=64, num_val=16, size=(192, 256), seed=0)
-toy_img_scale = (256, 192)
-# COCO: 3 classes; keep-ratio resize to 256x192, flip, 4 images per batch.
+
+# COCO layout, 3 classes: keep-ratio resize to 256x192, flip; 4 images per batch.
+toy_coco_root = 'data/toy/coco/'
 toy_coco_dataset = dict(
-    data_root='data/toy/coco/', metainfo=dict(classes=('square', 'circle', 'triangle')))
+    data_root=toy_coco_root, metainfo=dict(classes=('square', 'circle', 'triangle')))
+toy_img_scale = (256, 192)
 toy_test_meta_keys = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')
-# Boxes (RetinaNet, DINO, Deformable DETR).
+toy_coco_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=toy_img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+toy_coco_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=toy_img_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs', meta_keys=toy_test_meta_keys)
+]
+toy_coco_instance_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale=toy_img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+toy_coco_instance_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=toy_img_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='PackDetInputs', meta_keys=toy_test_meta_keys)
+]
 toy_coco_train_dataloader = dict(
-    batch_size=4,
-    num_workers=1,
-    dataset=dict(
-        **toy_coco_dataset,
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations', with_bbox=True),
-            dict(type='Resize', scale=toy_img_scale, keep_ratio=True),
-            dict(type='RandomFlip', prob=0.5),
-            dict(type='PackDetInputs')
-        ]))
+    batch_size=4, num_workers=1, dataset=dict(**toy_coco_dataset, pipeline=toy_coco_train_pipeline))
 toy_coco_val_dataloader = dict(
-    batch_size=4,
-    num_workers=1,
-    dataset=dict(
-        **toy_coco_dataset,
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=toy_img_scale, keep_ratio=True),
-            dict(type='LoadAnnotations', with_bbox=True),
-            dict(type='PackDetInputs', meta_keys=toy_test_meta_keys)
-        ]))
-# Boxes and masks (Mask R-CNN, Mask2Former).
+    batch_size=4, num_workers=1, dataset=dict(**toy_coco_dataset, pipeline=toy_coco_test_pipeline))
 toy_coco_instance_train_dataloader = dict(
     batch_size=4,
     num_workers=1,
-    dataset=dict(
-        **toy_coco_dataset,
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-            dict(type='Resize', scale=toy_img_scale, keep_ratio=True),
-            dict(type='RandomFlip', prob=0.5),
-            dict(type='PackDetInputs')
-        ]))
+    dataset=dict(**toy_coco_dataset, pipeline=toy_coco_instance_train_pipeline))
 toy_coco_instance_val_dataloader = dict(
     batch_size=4,
     num_workers=1,
-    dataset=dict(
-        **toy_coco_dataset,
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='Resize', scale=toy_img_scale, keep_ratio=True),
-            dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-            dict(type='PackDetInputs', meta_keys=toy_test_meta_keys)
-        ]))
-toy_coco_evaluator = dict(ann_file='data/toy/coco/annotations/instances_val2017.json')
-# ADE20K layout: 4 classes (label 0, ADE20K's "other", is unused: background is a class to learn),
-# read with mmseg's generic BaseSegDataset; training on 192x192 crops of images resized to
+    dataset=dict(**toy_coco_dataset, pipeline=toy_coco_instance_test_pipeline))
+toy_coco_evaluator = dict(ann_file=toy_coco_root + 'annotations/instances_val2017.json')
+
+# ADE20K layout, 4 classes (label 0, ADE20K's "other", is unused: background is a class to
+# learn), read with mmseg's generic BaseSegDataset: 192x192 crops of images resized to
 # (1024, 192) x [0.5, 2.0], flip, photometric distortion, 4 images per batch; testing on the
 # whole image resized to (1024, 192) with sides rounded up to multiples of 32. The palette
 # contrasts with each class's own colour, so that correct masks show in drawn predictions.
+toy_ade_root = 'data/toy/ade/ADEChallengeData2016'
 toy_seg_crop_size = (192, 192)
 toy_ade_dataset = dict(
     type='BaseSegDataset',
-    data_root='data/toy/ade/ADEChallengeData2016',
+    data_root=toy_ade_root,
     metainfo=dict(
         classes=('background', 'square', 'circle', 'triangle'),
         palette=[(40, 40, 40), (0, 255, 255), (255, 0, 255), (255, 255, 0)]),
     reduce_zero_label=True)
+toy_ade_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='RandomResize', scale=(1024, 192), ratio_range=(0.5, 2.0), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=toy_seg_crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+toy_ade_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='AlignResize', scale=(1024, 192), keep_ratio=True, size_divisor=32),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')
+]
 toy_ade_train_dataloader = dict(
-    batch_size=4,
-    num_workers=1,
-    dataset=dict(
-        **toy_ade_dataset,
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations', reduce_zero_label=True),
-            dict(type='RandomResize', scale=(1024, 192), ratio_range=(0.5, 2.0), keep_ratio=True),
-            dict(type='RandomCrop', crop_size=toy_seg_crop_size, cat_max_ratio=0.75),
-            dict(type='RandomFlip', prob=0.5),
-            dict(type='PhotoMetricDistortion'),
-            dict(type='PackSegInputs')
-        ]))
+    batch_size=4, num_workers=1, dataset=dict(**toy_ade_dataset, pipeline=toy_ade_train_pipeline))
 toy_ade_val_dataloader = dict(
-    batch_size=1,
-    num_workers=1,
-    dataset=dict(
-        **toy_ade_dataset,
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='AlignResize', scale=(1024, 192), keep_ratio=True, size_divisor=32),
-            dict(type='LoadAnnotations', reduce_zero_label=True),
-            dict(type='PackSegInputs')
-        ]))
+    batch_size=1, num_workers=1, dataset=dict(**toy_ade_dataset, pipeline=toy_ade_test_pipeline))

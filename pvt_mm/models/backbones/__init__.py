@@ -1,3 +1,3 @@
-from .pvt import PVT, PVTv2
+from .pvt import ARCH_NAMES, PVT, PVTv2, backbone_arch
 
-__all__ = ['PVT', 'PVTv2']
+__all__ = ['ARCH_NAMES', 'PVT', 'PVTv2', 'backbone_arch']

@@ -379,7 +379,10 @@ class PVT(BaseModule):
         return self
 
     def forward(self, x) -> Tuple[torch.Tensor, ...]:
-        if x.dim() != 4 or x.shape[1] != self.stages[0].patch_embed.proj.in_channels:
+        # The input check is Python control flow on the input's shape: skipped while an exporter
+        # traces the model (it would record the check's outcome as a constant, and warn).
+        if not torch.jit.is_tracing() and (
+                x.dim() != 4 or x.shape[1] != self.stages[0].patch_embed.proj.in_channels):
             raise ValueError(f'{type(self).__name__} expects NCHW input with '
                              f'{self.stages[0].patch_embed.proj.in_channels} channels, '
                              f'got shape {tuple(x.shape)}')
@@ -397,3 +400,16 @@ class PVTv2(PVT):
 
     def __init__(self, arch='b0', **kwargs):
         super().__init__(arch=arch, **kwargs)
+
+
+ARCH_NAMES = [f'pvt-{a}' for a in PVT_ARCHS] + [f'pvtv2-{a}' for a in PVTV2_ARCHS]
+
+
+def backbone_arch(name: str):
+    """``'pvt-small'`` / ``'pvtv2-b2-li'`` (the tools' ``--arch`` spelling) -> ``(PVT or PVTv2,
+    'small' / 'b2-li')``; an unknown name is a ValueError that lists the known ones."""
+    family, _, arch = name.partition('-')
+    cls = {'pvt': PVT, 'pvtv2': PVTv2}.get(family)
+    if cls is None or arch not in cls.arch_settings:
+        raise ValueError(f'unknown arch {name!r}; choose one of {", ".join(ARCH_NAMES)}')
+    return cls, arch
