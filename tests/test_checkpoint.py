@@ -112,8 +112,11 @@ def test_wrong_arch_checkpoint_is_refused(tmp_path):
     path = tmp_path / 'b1.pth'
     torch.save(official(PVTv2, 'b1').state_dict(), path)
     model = PVTv2(arch='b0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(RuntimeError, match='size mismatch'):
+    with pytest.raises(CheckpointError, match=re.escape(f'PVTv2: {path}: its tensors do not fit '
+                                                        'this arch (')) as err:
         model.init_weights()
+    assert 'stages.0.patch_embed.proj.weight: [64, 3, 7, 7] in the file, [32, 3, 7, 7]' in str(
+        err.value)
 
 
 def test_missing_file_is_named(tmp_path):

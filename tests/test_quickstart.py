@@ -34,14 +34,14 @@ def test_detection_quickstart_as_the_readme_says(tmp_path):
     out = tool('train.py', config(DET[len('configs/'):]), cwd=tmp_path, timeout=1200)
     val = re.findall(r'Epoch\(val\) +\[(\d+)\]\[\d+/\d+\] +coco/bbox_mAP: (\d\.\d+) +'
                      r'coco/bbox_mAP_50: (\d\.\d+)', out)
-    assert [int(e) for e, _, _ in val] == [4, 8, 12, 16, 20, 24]
+    assert [int(e) for e, _, _ in val] == [4, 8, 12]
     row = readme_row('RetinaNet PVTv2-b0')
     curve, final_ap = row.split('bbox AP50 ')[1].split(' at epochs')[0], row.split('(AP ')[1]
     expected = numbers(curve)
-    assert len(expected) == 6
+    assert len(expected) == 3
     assert float(val[-1][2]) == pytest.approx(expected[-1], abs=AP_TOLERANCE), (val, row)
     assert float(val[-1][1]) == pytest.approx(numbers(final_ap)[0], abs=AP_TOLERANCE), val
-    ckpt = tmp_path / 'work_dirs/retinanet_pvtv2-b0_fpn_toy/epoch_24.pth'
+    ckpt = tmp_path / 'work_dirs/retinanet_pvtv2-b0_fpn_toy/epoch_12.pth'
     image = tmp_path / 'data/toy/coco/val2017/val_00000.jpg'
     out = tool('demo.py', image, config(DET[len('configs/'):]), ckpt, '--out',
                'work_dirs/demo_det.png', cwd=tmp_path)
@@ -68,7 +68,13 @@ def test_segmentation_quickstart_as_the_readme_says(tmp_path):
     losses = [json.loads(line)['loss'] for line in log.read_text().splitlines()
               if 'loss' in line]
     assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])
-    tool('demo.py', tmp_path / 'data/toy/ade/ADEChallengeData2016/images/validation/'
-         'val_00000.jpg', config(SEG[len('configs/'):]), ckpt, '--out', 'work_dirs/demo_seg.png',
-         cwd=tmp_path)
-    assert Image.open(tmp_path / 'work_dirs/demo_seg.png').size == (256, 192)
+    ade = tmp_path / 'data/toy/ade/ADEChallengeData2016'
+    tool('demo.py', ade / 'images/validation/val_00000.jpg', config(SEG[len('configs/'):]), ckpt,
+         '--out', 'work_dirs/demo_seg.png', cwd=tmp_path)
+    drawn = np.array(Image.open(tmp_path / 'work_dirs/demo_seg.png').convert('RGB'), int)
+    original = np.array(Image.open(ade / 'images/validation/val_00000.jpg'), int)
+    assert drawn.shape == original.shape == (192, 256, 3)
+    # Each class is drawn in a colour that contrasts with its shapes' own, so that correctly
+    # predicted shapes change colour in the drawing (in their own colour they would not show).
+    shapes = np.array(Image.open(ade / 'annotations/validation/val_00000.png')) > 1
+    assert np.abs(drawn - original)[shapes].mean() > 40

@@ -14,7 +14,6 @@ SRUN=${SRUN:-srun}  # e.g. SRUN=echo prints the command instead of submitting it
 PY_ARGS=${@:5}
 DIR="$(cd "$(dirname "$0")" && pwd)"
 
-PYTHONPATH="$DIR/..":$PYTHONPATH \
 ${SRUN} -p ${PARTITION} \
     --job-name=${JOB_NAME} \
     --gres=gpu:${GPUS_PER_NODE} \

@@ -19,10 +19,6 @@ val_dataloader = _base_.toy_coco_val_dataloader
 test_dataloader = val_dataloader
 val_evaluator = _base_.toy_coco_evaluator
 test_evaluator = val_evaluator
-max_epochs = 24
-train_cfg = dict(max_epochs=max_epochs, val_interval=4)
-param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[20], gamma=0.1)
-]
+train_cfg = dict(val_interval=4)  # the recipe's 12 epochs, lr x0.1 at epoch 11
 default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=4, max_keep_ckpts=2))
 randomness = dict(seed=0)

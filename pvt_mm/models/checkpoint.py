@@ -258,8 +258,8 @@ def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
     """Load a checkpoint file of any known layout into a PVT backbone, strictly.
 
     ``prefix`` selects a sub-module of a whole-model checkpoint (e.g. ``'backbone.'``). A file
-    with no PVT weights, or missing or unexpected keys, raise a :class:`CheckpointError` naming
-    the file and the keys; shape mismatches raise from PyTorch.
+    with no PVT weights, missing or unexpected keys, or tensors of other shapes (another arch's
+    weights) raise a :class:`CheckpointError` naming the file and the keys.
     """
     name = type(model).__name__
     ckpt = read_checkpoint(filename)
@@ -280,7 +280,18 @@ def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
             f'{name}: {filename}: no PVT weights found: no known PVT layout (pvt_mm, official, '
             f'mmdet, timm, transformers) fits its keys {sorted(state_dict)[:5]} ... '
             f'({len(state_dict)} keys)')
-    result = model.load_state_dict(state_dict, strict=False)
+    try:
+        result = model.load_state_dict(state_dict, strict=False)
+    except RuntimeError as err:
+        mismatched = re.findall(r'size mismatch for ([\w.]+): copying a param with shape '
+                                r'torch.Size\((\[[\d, ]*\])\) from checkpoint, the shape in current '
+                                r'model is torch.Size\((\[[\d, ]*\])\)', str(err))
+        if not mismatched:
+            raise
+        first = '; '.join(f'{k}: {a} in the file, {b} in the model' for k, a, b in mismatched[:3])
+        raise CheckpointError(
+            f'{name}: {filename}: its tensors do not fit this arch ({len(mismatched)} of other '
+            f'shapes, first: {first}): the weights of another size?') from None
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(
             f'{name}: checkpoint {filename} does not fit the model '
