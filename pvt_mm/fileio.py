@@ -94,8 +94,12 @@ def _read_safetensors(filename: str, size: int, map_location):
         except ValueError:
             raise CheckpointError(f'{filename}: not a safetensors file, or corrupt (its header '
                                   'is not valid JSON)') from None
-    end = max((v['data_offsets'][1] for k, v in header.items() if k != '__metadata__'),
-              default=0)
+    try:
+        end = max((v['data_offsets'][1] for k, v in header.items() if k != '__metadata__'),
+                  default=0)
+    except (AttributeError, KeyError, IndexError, TypeError):
+        raise CheckpointError(f'{filename}: not a safetensors file, or corrupt (its header '
+                              'does not describe tensors)') from None
     if 8 + header_len + end > size:
         raise CheckpointError(
             f'{filename}: truncated or corrupt ({size} bytes; the safetensors header describes '

@@ -15,6 +15,7 @@ import time
 import pytest
 import torch
 
+from pvt_mm.fileio import read_checkpoint
 from tools_helper import ROOT, SMALL_TOY, TOOLS, config, load_weights, run, tool
 
 RETINANET = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
@@ -129,7 +130,7 @@ def test_every_entry_point_reads_through_the_one_reader(entry, files, trained, t
 
 def test_test_py_refuses_a_checkpoint_that_leaves_weights_unset(trained, tmp_path, monkeypatch):
     cwd, ckpt = trained
-    partial = torch.load(ckpt)
+    partial = read_checkpoint(str(ckpt))
     partial['state_dict'] = {k: v for k, v in partial['state_dict'].items()
                              if not k.startswith('bbox_head.')}
     torch.save(partial, tmp_path / 'no_head.pth')
@@ -205,7 +206,7 @@ custom_hooks = [dict(type='RNGStateHook'), dict(type='CheckpointFitHook'),
         'that name, if any, is unchanged')
     assert sorted(p.name for p in work.glob('*.pth*')) == ['epoch_1.pth']
     assert (work / 'last_checkpoint').read_text() == str(work / 'epoch_1.pth')
-    torch.load(work / 'epoch_1.pth')
+    read_checkpoint(str(work / 'epoch_1.pth'))
 
 
 @pytest.mark.parametrize('tool_name', ['train.py', 'test.py'])

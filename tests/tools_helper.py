@@ -40,29 +40,33 @@ def build_model(cfg):
 
 
 def load_weights(path):
-    ckpt = torch.load(path, map_location='cpu')
+    """A checkpoint's weights, read as pvt_mm reads checkpoints (weights-only, mmengine's own
+    checkpoint contents allowed)."""
+    from pvt_mm.fileio import read_checkpoint
+    ckpt = read_checkpoint(str(path))
     return ckpt.get('state_dict', ckpt)
 
 
-def _set_everywhere(node, key, value):
-    """Set ``key`` to ``value`` in every dict of a nested config that has it."""
+def _set_everywhere(node, key, value, only_lists=False):
+    """Set ``key`` to ``value`` in every dict of a nested config that has it (``only_lists``:
+    where its value is a list)."""
     if isinstance(node, dict):
-        if key in node:
+        if key in node and (not only_lists or isinstance(node[key], list)):
             node[key] = value
         for v in node.values():
-            _set_everywhere(v, key, value)
+            _set_everywhere(v, key, value, only_lists)
     elif isinstance(node, (list, tuple)):
         for v in node:
-            _set_everywhere(v, key, value)
+            _set_everywhere(v, key, value, only_lists)
 
 
 def _toy_classes(model, num_classes):
     """Set every class count of a model config to ``num_classes`` (Mask2Former also counts
-    things and stuff, and weighs its classes plus "no object")."""
+    things and stuff, and weighs each class plus "no object")."""
     _set_everywhere(model, 'num_classes', num_classes)
     _set_everywhere(model, 'num_things_classes', num_classes)
     _set_everywhere(model, 'num_stuff_classes', 0)
-    _set_everywhere(model, 'class_weight', [1.0] * num_classes + [0.1])
+    _set_everywhere(model, 'class_weight', [1.0] * num_classes + [0.1], only_lists=True)
 
 
 def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batch_size=1):
@@ -99,7 +103,7 @@ def toy_ade_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batch
     import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
     from mmengine.config import Config
 
-    from pvt_mm.datasets.toy import SEG_CLASSES, SEG_PALETTE
+    from pvt_mm.datasets.toy import SEG_CLASSES
     cfg = Config.fromfile(src)
     cfg.toy_data = dict(root='data/toy', num_train=num_train, num_val=num_val, size=size, seed=0)
     for split in ('train', 'val', 'test'):
@@ -107,7 +111,7 @@ def toy_ade_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batch
         loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
         loader.dataset.update(
             type='BaseSegDataset', data_root='data/toy/ade/ADEChallengeData2016',
-            metainfo=dict(classes=SEG_CLASSES, palette=SEG_PALETTE), reduce_zero_label=True)
+            metainfo=dict(classes=SEG_CLASSES), reduce_zero_label=True)
     _toy_classes(cfg.model, len(SEG_CLASSES))
     return _dump_toy(cfg, src, tmp_path)
 

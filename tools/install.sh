@@ -4,9 +4,9 @@
 # the test dependencies, into the active Python (use a fresh virtual environment).
 #
 # mmcv has no wheels on PyPI, so it is built from source unless a wheelhouse holds a matching
-# prebuilt wheel ($PVT_MM_WHEELHOUSE, else ../shared/wheels next to the repo): about 16 minutes
-# of CPU time (8 minutes on 2 cores, less on more; README, "Setup"). pip caches the wheel it
-# builds, so a second environment installs in a minute or two.
+# prebuilt wheel ($PVT_MM_WHEELHOUSE, else ../shared/wheels next to the repo): about 25 minutes
+# of CPU time, 14 minutes on 2 cores with an empty pip cache (README, "Setup and tests"). pip
+# caches the wheel it builds, so a second environment installs in about 2 minutes.
 # Environment: PYTHON (interpreter, default python3), PVT_MM_WHEELHOUSE, MAX_JOBS (parallel build
 # jobs, default: all cores), CXX (compiler, default c++), PVT_MM_EDITABLE=1 (install pvt_mm
 # editable, to work on it; `mim search` cannot see an editable install).

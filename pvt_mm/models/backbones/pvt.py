@@ -225,8 +225,8 @@ class PVTStage(nn.Module):
 
     def resized_pos_embed(self, hw):
         """The position embedding, bilinearly resized from the pretraining grid to ``hw``."""
-        if tuple(hw) == tuple(self.pos_grid):
-            return self.pos_embed
+        if not torch.jit.is_tracing() and tuple(hw) == tuple(self.pos_grid):
+            return self.pos_embed  # (a traced model resizes always: its input size is free)
         pos = self.pos_embed.reshape(1, *self.pos_grid, -1).permute(0, 3, 1, 2)
         pos = F.interpolate(pos, size=tuple(hw), mode='bilinear', align_corners=False)
         return pos.flatten(2).transpose(1, 2)
