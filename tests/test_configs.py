@@ -416,9 +416,12 @@ def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):
         assert 'Run from another directory' in proc.stderr and 'does not support' not in proc.stderr
     else:
         assert proc.returncode == 0 and proc.stdout.strip() == '20', proc.stderr[-2000:]
-    # The check itself, as an editable install meets it (a namespace package named pvt_mm).
+    # The check itself, as an editable install meets it: a namespace package named pvt_mm whose
+    # path starts with the clone's folder, its submodules found in the installed package.
+    import pvt_mm
+    path = [str(tmp_path / 'pvt_mm'), osp.dirname(pvt_mm.__file__)]
     shadow = ('import sys, types; package = types.ModuleType("pvt_mm"); '
-              f'package.__path__ = [{str(tmp_path / "pvt_mm")!r}]; sys.modules["pvt_mm"] = package; '
+              f'package.__path__ = {path!r}; sys.modules["pvt_mm"] = package; '
               'import pvt_mm.compat')
     proc = subprocess.run([sys.executable, '-c', shadow], cwd=tmp_path, capture_output=True,
                           text=True)

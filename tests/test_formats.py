@@ -4,7 +4,6 @@ import copy
 import os.path as osp
 import pickle
 import re
-import subprocess
 import sys
 
 import pytest
@@ -319,8 +318,22 @@ model = dict(backbone=dict(_delete_=True, type='PyramidVisionTransformerV2', emb
 
 
 def _convert(*args):
-    return subprocess.run([sys.executable, CONVERTER, *map(str, args)], capture_output=True,
-                          text=True)
+    """Run the converter tool in this process (as ``python convert_pvt.py ARGS`` runs it);
+    returns its exit status, stdout and the message it exits with."""
+    import contextlib
+    import io
+    import runpy
+    from types import SimpleNamespace
+    out, argv, code, message = io.StringIO(), sys.argv, 0, ''
+    sys.argv = [CONVERTER, *map(str, args)]
+    try:
+        with contextlib.redirect_stdout(out):
+            runpy.run_path(CONVERTER, run_name='__main__')
+    except SystemExit as exit_:
+        code, message = (1, str(exit_.code)) if isinstance(exit_.code, str) else (exit_.code, '')
+    finally:
+        sys.argv = argv
+    return SimpleNamespace(returncode=code or 0, stdout=out.getvalue(), stderr=message)
 
 
 def test_converter_cli(tmp_path):

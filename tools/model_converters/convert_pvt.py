@@ -1,7 +1,8 @@
 """Convert a PVT checkpoint of any known layout to a plain pvt_mm checkpoint.
 
 Layouts: the official PVT release (ImageNet) and its mmdet 2.x / mmseg 0.x detection and
-segmentation checkpoints, mmdet 3.x's built-in PVT, timm's ``pvt_v2_*``. Whole detector /
+segmentation checkpoints, mmdet 3.x's built-in PVT, timm's ``pvt_v2_*``, transformers' PVT and
+PVTv2 models; PyTorch or safetensors files. Whole detector /
 segmentor checkpoints keep their neck and heads (an mmdet 2.x DETR is renamed to mmdet 3.x's
 DETR); backbone-only files stay backbone-only.
 

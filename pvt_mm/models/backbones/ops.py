@@ -11,10 +11,8 @@
 On CPU :func:`ffn` works through chunks of image rows holding at most 8 MiB of hidden
 activations (a chunk's depth-wise conv reads one halo row from each neighbour), so no
 hidden-width tensor is allocated whole; ``lean=True`` (under ``with_cp``) takes 4 MiB chunks, a
-lower recomputation peak. One chunk per image is faster only where glibc is told to keep freed
-memory (else it hands out fresh pages every step), and needs more peak memory, so on CPU the
-chunks stay. On other devices (CUDA's caching allocator makes allocations free) the whole batch
-is one chunk.
+lower recomputation peak. On other devices (CUDA's caching allocator makes allocations free) the
+whole batch is one chunk.
 """
 import torch
 import torch.nn as nn
