@@ -3,7 +3,7 @@
 # (background, square, circle, triangle: pvt_mm.datasets.toy.SEG_CLASSES), random init, CPU
 # schedule. mmseg's generic BaseSegDataset reads it with those names (labels 1-4, 0 unused).
 _base_ = ['../pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py', '../_base_/datasets/toy.py']
-max_iters = 400
+max_iters = 200
 model = dict(
     data_preprocessor=dict(size=_base_.toy_seg_crop_size),
     backbone=dict(init_cfg=None),
@@ -15,11 +15,11 @@ test_pipeline = _base_.toy_ade_test_pipeline
 train_dataloader = _base_.toy_ade_train_dataloader
 val_dataloader = _base_.toy_ade_val_dataloader
 test_dataloader = val_dataloader
-train_cfg = dict(max_iters=max_iters, val_interval=100)
+train_cfg = dict(max_iters=max_iters, val_interval=50)
 param_scheduler = [
     dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=max_iters, by_epoch=False)
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.0005))
 default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=100, max_keep_ckpts=2))
+    logger=dict(interval=10), checkpoint=dict(interval=50, max_keep_ckpts=2))
 randomness = dict(seed=0)
