@@ -34,6 +34,11 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
+    # Not yapf-formatted: mmengine's Runner prints the config four times per start (log, two
+    # dumps, message hub) and yapf takes about a second each for a detector's; the text is the
+    # same Python, a key per line. (mmengine 0.10's fromfile drops its own format_python_code.)
+    cfg = Config(cfg._cfg_dict, cfg_text=cfg.text, filename=cfg.filename,
+                 env_variables=cfg.env_variables, format_python_code=False)
     _drop_scope(cfg._cfg_dict, 'pvt_mm')
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

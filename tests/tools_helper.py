@@ -73,7 +73,7 @@ def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batc
     """A shipped detection config pointed at the toy COCO dataset (3 classes), written as one
     self-contained config file in ``tmp_path``. Only the data, the class count, random init, a
     zero score threshold (so an untrained detector's boxes reach COCO eval), 20 detections per
-    image and the test-time resize (CPU time) change: the model, the train pipeline, the
+    image, 100 test-time proposals and the test-time resize (CPU time) change: the model, the train pipeline, the
     schedule and the optimizer stay as shipped."""
     import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
     from mmengine.config import Config
@@ -92,6 +92,8 @@ def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batc
     _set_everywhere(cfg.model.get('test_cfg'), 'max_per_image', 20)
     test_cfg = cfg.model.test_cfg.get('rcnn', cfg.model.test_cfg)
     test_cfg.max_per_img = 20
+    if 'rpn' in cfg.model.test_cfg:  # 100 proposals instead of 1000 through the RoI heads
+        cfg.model.test_cfg.rpn.update(nms_pre=100, max_per_img=100)
     return _dump_toy(cfg, src, tmp_path)
 
 
@@ -127,6 +129,7 @@ def _dump_toy(cfg, src, tmp_path):
                 step.scale = (2 * w, 2 * h)
     cfg.model.backbone.init_cfg = None
     cfg.default_hooks.logger.interval = 1
+    cfg.randomness = dict(seed=0)  # the same multi-scale draws, and so the same CPU time, each run
     path = tmp_path / ('toy_' + osp.basename(src))
     cfg.dump(str(path))
     return path

@@ -1,13 +1,16 @@
 # Quickstart: the ADE20K Semantic FPN PVTv2-b0 config, shrunk to the built-in toy dataset (written
 # to data/toy on first use by tools/train.py, in ADE20K's layout): 192x192 crops, 4 classes
 # (background, square, circle, triangle: pvt_mm.datasets.toy.SEG_CLASSES), random init, CPU
-# schedule. mmseg's generic BaseSegDataset reads it with those names (labels 1-4, 0 unused).
+# schedule, and a CPU-sized neck (128 FPN channels instead of 256: the full-width neck takes over
+# half of a training step at this size).
+# mmseg's generic BaseSegDataset reads it with those names (labels 1-4, 0 unused).
 _base_ = ['../pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py', '../_base_/datasets/toy.py']
 max_iters = 200
 model = dict(
     data_preprocessor=dict(size=_base_.toy_seg_crop_size),
     backbone=dict(init_cfg=None),
-    decode_head=dict(num_classes=4))
+    neck=dict(out_channels=128),
+    decode_head=dict(in_channels=[128, 128, 128, 128], num_classes=4))
 data_root = _base_.toy_ade_root
 crop_size = _base_.toy_seg_crop_size
 train_pipeline = _base_.toy_ade_train_pipeline

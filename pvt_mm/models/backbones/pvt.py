@@ -280,7 +280,8 @@ class PVT(BaseModule):
             pretrain_img_size = (pretrain_img_size, pretrain_img_size)
         self.pretrain_img_size = tuple(pretrain_img_size)
 
-        drop_paths = torch.linspace(0, drop_path_rate, sum(a['depths'])).tolist()
+        # On the CPU even under a `torch.device('meta')` context (deferred init, counting).
+        drop_paths = torch.linspace(0, drop_path_rate, sum(a['depths']), device='cpu').tolist()
         self.stages = ModuleList()
         grid, cur = self.pretrain_img_size, 0
         for i in range(num_stages):
