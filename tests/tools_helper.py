@@ -92,7 +92,7 @@ def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batc
     _set_everywhere(cfg.model.get('test_cfg'), 'max_per_image', 20)
     test_cfg = cfg.model.test_cfg.get('rcnn', cfg.model.test_cfg)
     test_cfg.max_per_img = 20
-    if 'rpn' in cfg.model.test_cfg:  # 100 proposals instead of 1000 through the RoI heads
+    if cfg.model.test_cfg.get('rpn'):  # 100 proposals instead of 1000 through the RoI heads
         cfg.model.test_cfg.rpn.update(nms_pre=100, max_per_img=100)
     return _dump_toy(cfg, src, tmp_path)
 
