@@ -11,10 +11,7 @@ from pvt_mm import PVT, PVTv2
 from pvt_mm.analysis import ImageNetClassifier, count_flops
 from pvt_mm.models.backbones.pvt import SRAttention
 from pvt_mm.testing.official_pvt import Attention
-from tools_helper import CONFIGS, TOOLS
-
-GET_FLOPS = osp.join(TOOLS, 'analysis_tools', 'get_flops.py')
-
+from tools_helper import CONFIGS, TOOLS, in_process
 
 @pytest.mark.parametrize('cls,arch,paper', [
     (PVT, 'tiny', 1.9), (PVT, 'medium', 6.7), (PVTv2, 'b0', 0.6), (PVTv2, 'b2', 4.0),
@@ -57,9 +54,10 @@ def test_attention_counted_once_as_the_official_formula():
     ('pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py', 25.0),
     ('pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py', 41.0),
 ])
-def test_get_flops_tool_semantic_fpn(name, paper):
-    out = subprocess.run([sys.executable, GET_FLOPS, osp.join(CONFIGS, name)],
-                         capture_output=True, text=True, check=True).stdout
+def test_get_flops_tool_semantic_fpn(name, paper, monkeypatch, tmp_path, capsys):
+    assert in_process(monkeypatch, tmp_path, 'analysis_tools/get_flops.py',
+                      osp.join(CONFIGS, name)) is None
+    out = capsys.readouterr().out
     gflops = float(out.split('flops: ')[1].split()[0])
     assert 'input shape: 512x512' in out
     assert gflops == pytest.approx(paper, rel=0.05)

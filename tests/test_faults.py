@@ -6,7 +6,6 @@ mmseg."""
 import os
 import os.path as osp
 import re
-import runpy
 import shutil
 import signal
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 import torch
 
 from pvt_mm.fileio import read_checkpoint
-from tools_helper import ROOT, SMALL_TOY, TOOLS, config, load_weights, run, tool
+from tools_helper import ROOT, SMALL_TOY, TOOLS, config, in_process, load_weights, run, tool
 
 RETINANET = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
 FPN = config('quickstart/fpn_pvtv2-b0_toy-192x192.py')
@@ -25,18 +24,6 @@ NO_WORKERS = [f'{split}_dataloader.{k}' for split in ('train', 'val', 'test')
 DET = [*SMALL_TOY, *NO_WORKERS, 'train_dataloader.batch_size=2', 'train_cfg.max_epochs=1',
        'train_cfg.val_begin=100', 'default_hooks.logger.interval=1',
        'default_hooks.checkpoint.interval=1']
-
-
-def in_process(monkeypatch, cwd, script, *args):
-    """Run one of our tools in this process (as ``python tools/<script> args``); return its
-    exit message, or None if it finished normally."""
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, 'argv', [script, *map(str, args)])
-    try:
-        runpy.run_path(osp.join(TOOLS, script), run_name='__main__')
-    except SystemExit as exit_:
-        return str(exit_.code)
-    return None
 
 
 @pytest.fixture(scope='module')

@@ -1,8 +1,12 @@
-"""Run pvt_mm's real command-line tools in a subprocess, as a user would."""
+"""Run pvt_mm's real command-line tools, in a subprocess as a user would, or in the test's
+process where the libraries are imported already."""
+import json
 import os
 import os.path as osp
+import runpy
 import subprocess
 import sys
+from pathlib import Path
 
 import torch
 
@@ -27,6 +31,25 @@ def run(cmd, cwd, timeout=600, env=None):
 
 def tool(name, *args, cwd, **kwargs):
     return run([sys.executable, osp.join(TOOLS, name), *map(str, args)], cwd, **kwargs)
+
+
+def in_process(monkeypatch, cwd, script, *args):
+    """Run one of our tools in this process (as ``python tools/<script> args``); return its
+    exit message, or None if it finished normally."""
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, 'argv', [script, *map(str, args)])
+    try:
+        runpy.run_path(osp.join(TOOLS, script), run_name='__main__')
+    except SystemExit as exit_:
+        return str(exit_.code)
+    return None
+
+
+def written_metrics(work_dir):
+    """The metrics a tools/test.py run wrote into ``work_dir``: the last line of its
+    ``<timestamp>/<timestamp>.json`` log."""
+    (log, ) = Path(work_dir).glob('*/*.json')
+    return json.loads(log.read_text().splitlines()[-1])
 
 
 def config(rel):
