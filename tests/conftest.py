@@ -16,13 +16,24 @@ if os.environ.get('PYTEST_XDIST_WORKER'):
     torch.set_num_threads(1)
     os.environ['OMP_NUM_THREADS'] = '1'
 
-# The README's quickstarts take minutes each: they start first, so that with `-n 2` they run
-# beside the rest of the suite instead of after it.
-FIRST = ('tests/test_quickstart.py', )
+# The tests that take the better part of a minute or more, longest first: they start first, and
+# pytest.ini's `--dist worksteal` lets an idle worker take queued tests from the other, so that
+# with `-n 2` the run ends with short tests on both workers rather than a long one on one.
+LONGEST_FIRST = (
+    'tests/test_quickstart.py',
+    'tests/test_frameworks.py::test_trains_then_tests_on_toy_data',
+    'tests/test_detection.py::test_trains_and_tests_on_toy_data',
+    'tests/test_deployment.py::test_backbone_variants_export_with_dynamo',
+    'tests/test_faults.py',
+)
 
 
 def pytest_collection_modifyitems(session, config, items):
-    items.sort(key=lambda item: not item.nodeid.startswith(FIRST))
+    def rank(item):
+        return next((i for i, prefix in enumerate(LONGEST_FIRST)
+                     if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(autouse=True)

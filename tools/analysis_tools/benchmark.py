@@ -110,7 +110,8 @@ def build_backbone(impl, arch):
         return Transformers(config)
     import mmdet.models  # noqa: F401
     from mmdet.registry import MODELS
-    return MODELS.build(mmdet_backbone_cfg(arch, drop_path_rate=0.))
+    # mmdet's registry whatever the current default scope (an mmseg run may have set it).
+    return MODELS.build(dict(mmdet_backbone_cfg(arch, drop_path_rate=0.), _scope_='mmdet'))
 
 
 def _rss_bytes():
