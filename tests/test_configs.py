@@ -471,3 +471,14 @@ def test_readme_downstream_config_trains_on_a_custom_coco_dataset(tmp_path):
                'model.test_cfg.score_thr=0.0', *small, cwd=tmp_path)  # an untrained model's boxes
     assert re.search(r'Epoch\(train\) +\[1\]\[2/2\]', out), out[-3000:]
     assert re.search(r'coco/bbox_mAP: \d\.\d+', out), out[-3000:]
+
+
+def test_tools_config_text_is_the_config_unformatted():
+    """The text the tools log and dump into the work dir (not yapf-formatted: pvt_mm.cli) reads
+    back as the same config."""
+    from pvt_mm import cli
+    cfg = cli.load_config(osp.join(CONFIGS, 'pvtv2/mask-rcnn_pvtv2-b0_fpn_ms-crop-3x_coco.py'),
+                          work_dir='work')
+    text = cfg.pretty_text
+    assert 'auto_scale_lr=dict(\n    base_batch_size=16,' in text  # a key per line, no yapf
+    assert Config.fromstring(text, '.py').to_dict() == cfg.to_dict()

@@ -96,8 +96,8 @@ def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batc
     """A shipped detection config pointed at the toy COCO dataset (3 classes), written as one
     self-contained config file in ``tmp_path``. Only the data, the class count, random init, a
     zero score threshold (so an untrained detector's boxes reach COCO eval), 20 detections per
-    image, 100 test-time proposals and the test-time resize (CPU time) change: the model, the train pipeline, the
-    schedule and the optimizer stay as shipped."""
+    image, 100 test-time proposals and the test-time resize (CPU time) change: the model, the
+    train pipeline, the schedule and the optimizer stay as shipped."""
     import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
     from mmengine.config import Config
     cfg = Config.fromfile(src)
