@@ -14,7 +14,7 @@ from mmengine.runner import load_checkpoint
 from pvt_mm import PVT, PVTv2
 from pvt_mm.cli import load_config
 from pvt_mm.testing import OfficialPVT
-from tools_helper import CONFIGS, SMALL_TOY, TOOLS, build_model, config, tool
+from tools_helper import CONFIGS, SMALL_TOY, TOOLS, build_model, config, in_process
 
 CONVERTER = osp.join(TOOLS, 'model_converters', 'convert_pvt.py')
 
@@ -282,8 +282,10 @@ def test_init_cfg_accepts_mmdet_and_official_detector_files(tmp_path):
         assert max_diff(model.eval()(x), official.forward_pyramid(x)) < 1e-5
 
 
-def test_tools_test_with_mmdet_builtin_checkpoint_same_predictions(tmp_path):
-    """tools/test.py on our config with an mmdet 3.x checkpoint predicts what mmdet's model does."""
+def test_tools_test_with_mmdet_builtin_checkpoint_same_predictions(tmp_path, monkeypatch,
+                                                                   capsys):
+    """tools/test.py (in this process) on our config with an mmdet 3.x checkpoint predicts what
+    mmdet's model does."""
     quick = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
     theirs_cfg = tmp_path / 'theirs.py'
     theirs_cfg.write_text(f"""_base_ = '{quick}'
@@ -296,10 +298,13 @@ model = dict(backbone=dict(_delete_=True, type='PyramidVisionTransformerV2', emb
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
     opts = ['--cfg-options', *SMALL_TOY, 'test_dataloader.num_workers=0',
             'test_dataloader.persistent_workers=False', 'model.test_cfg.score_thr=0.0']
-    out = tool('test.py', theirs_cfg, ckpt, '--out', tmp_path / 'theirs.pkl', '--work-dir',
-               tmp_path / 'w1', *opts, cwd=tmp_path)
-    out = tool('test.py', quick, ckpt, '--out', tmp_path / 'ours.pkl', '--work-dir',
-               tmp_path / 'w2', *opts, cwd=tmp_path)
+    assert in_process(monkeypatch, tmp_path, 'test.py', theirs_cfg, ckpt, '--out',
+                      tmp_path / 'theirs.pkl', '--work-dir', tmp_path / 'w1', *opts) is None
+    capsys.readouterr()
+    assert in_process(monkeypatch, tmp_path, 'test.py', quick, ckpt, '--out',
+                      tmp_path / 'ours.pkl', '--work-dir', tmp_path / 'w2', *opts) is None
+    out = ''.join(capsys.readouterr())
+    assert re.search(r'Epoch\(test\) +\[1/1\] +coco', out)  # its log is captured
     assert 'missing keys' not in out and 'unexpected key' not in out
     theirs = pickle.loads((tmp_path / 'theirs.pkl').read_bytes())
     ours_ = pickle.loads((tmp_path / 'ours.pkl').read_bytes())

@@ -162,23 +162,24 @@ TOY = {
 
 @pytest.mark.parametrize('name', list(TOY))
 def test_trains_then_tests_on_toy_data(tmp_path, monkeypatch, name):
-    """Two training iterations with the config's own train pipeline (DETR's multi-scale crops,
-    Mask2Former's large-scale jitter to 1024x1024, ADE20K's 512x512 crops) and the real mmcv ops
-    (MultiScaleDeformableAttention's CPU path), then tools/test.py (in this process) writes the
-    metric."""
+    """One training iteration (forward, backward, optimizer step, checkpoint) with the config's
+    own train pipeline (DETR's multi-scale crops, Mask2Former's large-scale jitter to 1024x1024,
+    ADE20K's 512x512 crops) and the real mmcv ops (MultiScaleDeformableAttention's CPU path),
+    then tools/test.py (in this process) writes the metric."""
     rel, coco_metrics = TOY[name]
     work = tmp_path / 'work'
     if coco_metrics:
-        cfg = toy_coco_config(config(rel), tmp_path)
+        cfg = toy_coco_config(config(rel), tmp_path, num_train=1)
     else:  # UperNet's pyramid pooling has a BN over 1x1 maps: more than one image per batch
         cfg = toy_ade_config(config(rel), tmp_path, batch_size=2 if name == 'upernet' else 1)
     if Config.fromfile(str(cfg)).train_cfg.type == 'EpochBasedTrainLoop':
         loop, ckpt = ['train_cfg.max_epochs=1', 'train_cfg.val_begin=2'], work / 'epoch_1.pth'
     else:
-        loop = ['train_cfg.max_iters=2', 'train_cfg.val_begin=3',
-                'default_hooks.checkpoint.interval=2']
-        ckpt = work / 'iter_2.pth'
+        loop = ['train_cfg.max_iters=1', 'train_cfg.val_begin=2',
+                'default_hooks.checkpoint.interval=1']
+        ckpt = work / 'iter_1.pth'
     out = tool('train.py', cfg, '--work-dir', work, '--cfg-options', *loop, cwd=tmp_path)
+    assert re.search(r'(Epoch|Iter)\(train\) +(\[1\])?\[1/1\]', out), out[-3000:]
     assert ckpt.is_file() and 'Iter(val)' not in out and 'Epoch(val)' not in out, out[-3000:]
     assert in_process(monkeypatch, tmp_path, 'test.py', cfg, ckpt, '--work-dir',
                       tmp_path / 'test') is None
