@@ -13,6 +13,7 @@ from pvt_mm.models.backbones.pvt import SRAttention
 from pvt_mm.testing.official_pvt import Attention
 from tools_helper import CONFIGS, TOOLS, in_process
 
+
 @pytest.mark.parametrize('cls,arch,paper', [
     (PVT, 'tiny', 1.9), (PVT, 'medium', 6.7), (PVTv2, 'b0', 0.6), (PVTv2, 'b2', 4.0),
     (PVTv2, 'b2-li', 3.9), (PVTv2, 'b4', 10.1)])

@@ -12,7 +12,7 @@ from mmengine.config import Config
 
 from official_recipes import CONFIGS as OFFICIAL
 from official_recipes import RECIPES, Recipe
-from tools_helper import CONFIGS, build_model
+from tools_helper import CONFIGS, build_model, in_process
 
 ROOT = osp.dirname(CONFIGS)
 URL = 'https://github.com/whai362/PVT/releases/download/v2/'
@@ -244,7 +244,6 @@ def test_tools_run_from_another_directory_with_scope_config(tmp_path, monkeypatc
                           capture_output=True, text=True)
     assert proc.returncode != 0 and 'missing.pth' in proc.stderr
     assert 'pvt_mm::' not in proc.stderr  # the config itself parsed
-    from tools_helper import in_process
     msg = in_process(monkeypatch, tmp_path, 'train.py', tmp_path / 'nope.py')
     assert msg == f'error: config file not found: {tmp_path / "nope.py"}', msg
 
