@@ -27,7 +27,16 @@ setup(
     long_description=open(osp.join(HERE, 'README.md')).read(),
     long_description_content_type='text/markdown',
     license='Apache License 2.0',
-    python_requires='>=3.11',  # the tested version (README, "Supported versions")
+    classifiers=[
+        'Programming Language :: Python :: 3',
+        'Programming Language :: Python :: 3.8',
+        'Programming Language :: Python :: 3.9',
+        'Programming Language :: Python :: 3.10',
+        'Programming Language :: Python :: 3.11',
+    ],
+    # The oldest Python the code runs on, as vermin finds it (tests/test_install.py); 3.11 is the
+    # version CI runs (README, "Supported versions").
+    python_requires='>=3.8',
     packages=find_packages(include=['pvt_mm', 'pvt_mm.*']),
     # The configs travel with the package (pvt_mm/.mim links to the repository's configs/), so
     # `_base_ = 'pvt_mm::pvt/...'` works from a regular install too.

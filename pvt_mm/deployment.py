@@ -12,10 +12,12 @@ their RoI / NMS operators and image metadata inside the graph: export their back
 whole model with mmdeploy.
 
 Both of PyTorch's exporters work: the TorchScript-based one (``dynamo=False``, what mmdeploy
-uses; opset 17) and ``torch.export`` (``dynamo=True``); with ``dynamic=True`` the image's height
-and width are dynamic in the file.
+uses; opset 17; every supported torch) and ``torch.export`` (``dynamo=True``; torch >= 2.5,
+where ``torch.onnx.export`` has it); with ``dynamic=True`` the image's height and width are
+dynamic in the file.
 """
 import contextlib
+import inspect
 import io
 import os.path as osp
 from typing import List, Sequence, Tuple
@@ -25,6 +27,9 @@ import torch
 import torch.nn as nn
 
 OPSET = 17  # the TorchScript-based exporter; LayerNormalization needs >= 17
+# torch >= 2.5 chooses the exporter with ``dynamo=`` (and defaults to torch.export from 2.9);
+# older torch has the TorchScript-based exporter only, under the same function.
+HAS_DYNAMO_EXPORT = 'dynamo' in inspect.signature(torch.onnx.export).parameters
 
 
 class ExportCheckError(RuntimeError):
@@ -73,6 +78,9 @@ def export_onnx(module: nn.Module, image: torch.Tensor, path: str, dynamic: bool
     with torch.no_grad():
         num_outputs = len(module(image))
     names = dict(input_names=['image'], output_names=[f'out{i}' for i in range(num_outputs)])
+    if dynamo and not HAS_DYNAMO_EXPORT:
+        raise ValueError(f'the torch.export-based ONNX exporter needs torch >= 2.5 (this is '
+                         f'torch {torch.__version__}): export without --dynamo')
     if dynamo:
         shapes = None
         if dynamic:
@@ -87,8 +95,10 @@ def export_onnx(module: nn.Module, image: torch.Tensor, path: str, dynamic: bool
                               external_data=weights > 1.8 * 2**30, **names)
     else:
         axes = {'image': {2: 'height', 3: 'width'}} if dynamic else None
-        torch.onnx.export(module, (image, ), path, dynamo=False, opset_version=OPSET,
-                          dynamic_axes=axes, **names)
+        if HAS_DYNAMO_EXPORT:
+            names['dynamo'] = False
+        torch.onnx.export(module, (image, ), path, opset_version=OPSET, dynamic_axes=axes,
+                          **names)
 
 
 def check_onnx(path: str, module: nn.Module, images: Sequence[torch.Tensor],

@@ -2,10 +2,16 @@
 PyTorch and safetensors formats) and atomic writes. Every failure is a :class:`CheckpointError`
 or :class:`WriteError` whose message names the file and the problem.
 
-Reading never runs code from a file: ``torch.load`` runs with ``weights_only=True``, allowing
-only the few classes mmengine's own checkpoints hold (:func:`mmengine_checkpoint_globals`), and
-safetensors files hold tensors only.
+Reading never runs code from a file: ``torch.load`` runs weights-only, allowing only torch's own
+weights-only globals and the few classes mmengine's own checkpoints hold
+(:func:`mmengine_checkpoint_globals`), and safetensors files hold tensors only. On torch >= 2.5
+that is torch's ``weights_only=True`` with ``safe_globals``; older torch cannot extend its list
+for one load, so there :func:`allow_list_load` reads with an unpickler that resolves exactly the
+same list of globals and refuses every other (:data:`weights_only_load` is the one in use).
 """
+import _compat_pickle
+import codecs
+import collections
 import json
 import os
 import os.path as osp
@@ -14,6 +20,7 @@ import re
 import shutil
 import struct
 import tempfile
+import types
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -57,8 +64,8 @@ def _history_buffer_getattr(owner, name):
 def mmengine_checkpoint_globals():
     """What mmengine 0.10's own checkpoints pickle beyond tensors (``message_hub`` holds
     ``HistoryBuffer`` objects with numpy arrays; ``meta`` may hold numpy scalars): the only
-    globals :func:`read_checkpoint` allows in a weights-only load (torch >= 2.6 refuses them
-    otherwise, which breaks ``--resume`` and ``tools/test.py``)."""
+    globals :func:`read_checkpoint` allows beyond torch's own weights-only list (which refuses
+    them, breaking ``--resume`` and ``tools/test.py``)."""
     try:
         from numpy._core import multiarray
     except ImportError:  # numpy < 2
@@ -73,6 +80,68 @@ def mmengine_checkpoint_globals():
         found += [cls for name, cls in vars(dtypes).items()
                   if name.endswith('DType') and isinstance(cls, type)]
     return found
+
+
+# The plain Python objects torch >= 2.6's weights-only list admits besides torch's own (older
+# torch's list lacks them; numpy 1.x pickles its scalars' bytes with ``_codecs.encode``).
+_PYTHON_GLOBALS = [(codecs.encode, '_codecs.encode'), bytearray, set, complex,
+                   collections.Counter, collections.OrderedDict]
+
+
+def allowed_globals() -> dict:
+    """Every global a weights-only load may resolve, by pickled name: torch's own weights-only
+    list, the plain Python objects newer torch adds to it, and
+    :func:`mmengine_checkpoint_globals`; nothing else."""
+    from torch import _weights_only_unpickler
+    allowed = dict(_weights_only_unpickler._get_allowed_globals())
+    for entry in _PYTHON_GLOBALS + mmengine_checkpoint_globals():
+        obj, name = entry if isinstance(entry, tuple) else (
+            entry, f'{entry.__module__}.{entry.__qualname__}')
+        allowed[name] = obj
+    return allowed
+
+
+class _AllowListUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only :func:`allowed_globals` (Python's documented way to
+    restrict unpickling: every global, class or function a pickle names goes through
+    ``find_class``); storages are resolved by torch's own wrapper before this is asked."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._allowed = allowed_globals()
+
+    def find_class(self, module, name):
+        # Python 2 names, as pickle itself maps them (torch.save writes protocol 2 pickles).
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        found = self._allowed.get(f'{module}.{name}')
+        if found is None:
+            raise pickle.UnpicklingError(f'Unsupported global: GLOBAL {module}.{name}')
+        return found
+
+
+# What ``torch.load(pickle_module=...)`` uses of a pickle module.
+_allow_list_pickle = types.ModuleType('pvt_mm_allow_list_pickle')
+_allow_list_pickle.Unpickler = _AllowListUnpickler
+_allow_list_pickle.load = lambda file, **kwargs: _AllowListUnpickler(file, **kwargs).load()
+
+
+def allow_list_load(filename: str, map_location, mmap: bool):
+    """``torch.load`` through :class:`_AllowListUnpickler`: a weights-only load on any torch."""
+    return torch.load(filename, map_location=map_location, weights_only=False, mmap=mmap,
+                      pickle_module=_allow_list_pickle)
+
+
+def safe_globals_load(filename: str, map_location, mmap: bool):
+    """torch's own weights-only load, with mmengine's classes allowed for this load only."""
+    with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
+        return torch.load(filename, map_location=map_location, weights_only=True, mmap=mmap)
+
+
+# The weights-only load :func:`read_checkpoint` uses: torch's own where torch can allow more
+# globals for one load (``torch.serialization.safe_globals``, torch >= 2.5), else pvt_mm's.
+weights_only_load = (safe_globals_load if hasattr(torch.serialization, 'safe_globals') else
+                     allow_list_load)
 
 
 def _is_safetensors(filename: str, size: int) -> bool:
@@ -136,9 +205,7 @@ def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
         raise CheckpointError(f'{filename}: not a PyTorch or safetensors checkpoint (starts '
                               f'with {head!r})')
     try:
-        with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
-            return torch.load(filename, map_location=map_location, weights_only=True,
-                              mmap=mmap and head == _ZIP_MAGIC)
+        return weights_only_load(filename, map_location, mmap and head == _ZIP_MAGIC)
     except pickle.UnpicklingError as err:
         refused = (re.search(r'[Uu]nsupported (?:global: )?GLOBAL ([\w.]+)', str(err)) or
                    re.search(r'refusing (getattr\(.*?\))', str(err)))

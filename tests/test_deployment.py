@@ -54,6 +54,8 @@ def test_backbone_variants_export_torchscript(cls, arch, tmp_path):
 DYNAMO = [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')]
 
 
+@pytest.mark.skipif(not deployment.HAS_DYNAMO_EXPORT,
+                    reason='torch < 2.5: torch.onnx.export has no torch.export-based exporter')
 @pytest.mark.parametrize('cls,arch', DYNAMO, ids=[f'{c.__name__}-{a}' for c, a in DYNAMO])
 def test_backbone_variants_export_with_dynamo(cls, arch, tmp_path):
     module = _backbone(cls, arch, depths=[1, 1, 1, 1])
@@ -119,3 +121,12 @@ def test_export_tool_loads_a_checkpoint(tmp_path, monkeypatch):
     msg = in_process(monkeypatch, tmp_path, 'deployment/export_onnx.py', cfg,
                      tmp_path / 'other.pth', '--backbone-only', '--shape', 224, 256)
     assert msg.startswith('error: ') and f'{tmp_path / "other.pth"}: no PVT weights found' in msg
+
+
+@pytest.mark.skipif(deployment.HAS_DYNAMO_EXPORT,
+                    reason='torch >= 2.5 has the torch.export-based exporter (tested above)')
+def test_dynamo_export_on_older_torch_is_a_named_refusal(tmp_path):
+    module = _backbone(PVTv2, 'b0', depths=[1, 1, 1, 1])
+    with pytest.raises(ValueError, match=r'needs torch >= 2\.5 .*export without --dynamo'):
+        deployment.export_onnx(module, _images()[0], str(tmp_path / 'm.onnx'), dynamo=True)
+    assert not (tmp_path / 'm.onnx').exists()

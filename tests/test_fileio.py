@@ -12,10 +12,46 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from safetensors.torch import save_file
 
+from pvt_mm import fileio
 from pvt_mm.fileio import (CheckpointError, WriteError, _history_buffer_getattr, atomic_write,
                            read_checkpoint, resolve_checkpoint)
 
 WEIGHTS = OrderedDict(w=torch.arange(6.).reshape(2, 3), b=torch.ones(3, dtype=torch.float16))
+HAS_SAFE_GLOBALS = hasattr(torch.serialization, 'safe_globals')
+
+
+@pytest.fixture(params=['torch-safe_globals', 'pvt_mm-allow-list'])
+def weights_only_load(request, monkeypatch):
+    """Each weights-only mechanism of read_checkpoint in turn: torch's own (torch >= 2.5, the
+    default there) and pvt_mm's allow-list unpickler (the default on older torch)."""
+    if request.param == 'torch-safe_globals':
+        if not HAS_SAFE_GLOBALS:
+            pytest.skip('torch < 2.5 has no torch.serialization.safe_globals: the allow-list '
+                        'unpickler is the weights-only load there')
+        monkeypatch.setattr(fileio, 'weights_only_load', fileio.safe_globals_load)
+    else:
+        monkeypatch.setattr(fileio, 'weights_only_load', fileio.allow_list_load)
+    return request.param
+
+
+def test_the_weights_only_load_in_use_is_torchs_own_where_torch_has_one():
+    expected = fileio.safe_globals_load if HAS_SAFE_GLOBALS else fileio.allow_list_load
+    assert fileio.weights_only_load is expected
+
+
+def test_the_allow_list_is_torchs_weights_only_list_and_mmengines_classes():
+    from torch import _weights_only_unpickler
+    allowed = fileio.allowed_globals()
+    torch_own = _weights_only_unpickler._get_allowed_globals()
+    assert set(torch_own) <= set(allowed)
+    extra = {name: obj for name, obj in allowed.items() if name not in torch_own}
+    assert extra['mmengine.logging.history_buffer.HistoryBuffer'] is HistoryBuffer
+    assert extra['builtins.getattr'] is _history_buffer_getattr
+    assert extra['numpy.ndarray'] is np.ndarray
+    python = {'_codecs.encode', 'builtins.bytearray', 'builtins.set', 'builtins.complex',
+              'collections.Counter'}
+    assert all(name.startswith(('numpy.', 'mmengine.')) or name in python | {'builtins.getattr'}
+               for name in extra), sorted(extra)
 
 
 @pytest.fixture
@@ -30,7 +66,7 @@ def good(tmp_path):
     return paths
 
 
-def test_every_format_is_read_by_its_content(good):
+def test_every_format_is_read_by_its_content(good, weights_only_load):
     for kind, path in good.items():
         loaded = read_checkpoint(str(path))
         assert set(loaded) == set(WEIGHTS), kind
@@ -57,7 +93,7 @@ def _bad_files(tmp_path, good):
     return files
 
 
-def test_bad_files_get_one_named_error(tmp_path, good):
+def test_bad_files_get_one_named_error(tmp_path, good, weights_only_load):
     for path, problem in _bad_files(tmp_path, good).items():
         with pytest.raises(CheckpointError) as err:
             read_checkpoint(str(path))
@@ -66,7 +102,8 @@ def test_bad_files_get_one_named_error(tmp_path, good):
         read_checkpoint(str(tmp_path / 'missing.pth'))
 
 
-def test_mmengine_checkpoints_load_weights_only_and_the_allowance_stays_inside(tmp_path):
+def test_mmengine_checkpoints_load_weights_only_and_the_allowance_stays_inside(
+        tmp_path, weights_only_load):
     """mmengine's own checkpoints (HistoryBuffer with numpy arrays, numpy scalars in meta) load
     with weights_only=True through read_checkpoint, and only there: torch.load elsewhere in the
     process still refuses them (pvt_mm adds nothing to torch's global allow-list)."""
@@ -85,12 +122,15 @@ def test_mmengine_checkpoints_load_weights_only_and_the_allowance_stays_inside(t
     assert loaded['meta']['seed'] == 7 and loaded['meta']['dtype'] == np.dtype('float32')
     with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer|numpy'):
         torch.load(path, weights_only=True)
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer|numpy|Unsupported'):
+        torch.load(path, weights_only=True)  # also after pvt_mm's load
 
 
 class _RunsCode:
+    """Creates the file ``pwned`` in the working directory when unpickled."""
 
     def __reduce__(self):
-        return (os.system, ('echo pwned', ))
+        return (os.system, ('touch pwned', ))
 
 
 class _GetattrEscape:
@@ -105,11 +145,16 @@ class _Foreign:
 
 @pytest.mark.parametrize('payload', [_RunsCode(), _GetattrEscape(), _Foreign()],
                          ids=['os.system', 'getattr-private', 'foreign-class'])
-def test_pickled_objects_are_refused_by_name(tmp_path, payload):
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+def test_pickled_objects_are_refused_by_name(tmp_path, payload, legacy, weights_only_load,
+                                             monkeypatch):
     path = tmp_path / 'evil.pth'
-    torch.save({'meta': payload}, path)
+    torch.save({'meta': payload}, path, _use_new_zipfile_serialization=not legacy)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')  # no way around the allow-list
     with pytest.raises(CheckpointError) as err:
         read_checkpoint(str(path))
+    assert not (tmp_path / 'pwned').exists()
     msg = str(err.value)
     assert msg.startswith(f'{path}: holds a pickled ') and 'weights-only load refuses' in msg
     assert 'weights_only=False' not in msg

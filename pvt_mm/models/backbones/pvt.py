@@ -298,7 +298,10 @@ class PVT(BaseModule):
                 attn_drop_rate=attn_drop_rate,
                 drop_paths=drop_paths[cur:cur + a['depths'][i]], with_cp=with_cp))
             cur += a['depths'][i]
-        self.register_load_state_dict_pre_hook(self._adapt_checkpoint)
+        if hasattr(self, 'register_load_state_dict_pre_hook'):
+            self.register_load_state_dict_pre_hook(self._adapt_checkpoint)
+        else:  # torch < 2.3: the same hook under its earlier, private name
+            self._register_load_state_dict_pre_hook(self._adapt_checkpoint, with_module=True)
         self._freeze_stages()
 
     @classmethod
