@@ -12,11 +12,15 @@ same list of globals and refuses every other (:data:`weights_only_load` is the o
 import _compat_pickle
 import codecs
 import collections
+import errno
+import hashlib
+import http.client
 import json
 import os
 import os.path as osp
 import pickle
 import re
+import secrets
 import shutil
 import struct
 import tempfile
@@ -47,15 +51,19 @@ LOCAL_COPY_HINT = ('--cfg-options model.backbone.init_cfg.checkpoint=/path/to/fi
                    "backbone's weights, or pass the local file in place of the URL")
 
 
+# The statistics HistoryBuffer registers itself and pickles by name (custom statistics are
+# functions of the user's modules, which a weights-only load refuses anyway).
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
 def _history_buffer_getattr(owner, name):
     """``getattr`` as HistoryBuffer pickles its statistics methods, limited to exactly those.
 
     ``HistoryBuffer.__getstate__`` stores ``{'min': HistoryBuffer.min, ...}``, which pickle
     writes as ``builtins.getattr(HistoryBuffer, 'min')``. A general ``getattr`` must never be
-    allowed in a weights-only load, so this one resolves HistoryBuffer's public methods only.
+    allowed in a weights-only load, so this one resolves HistoryBuffer's own statistics only.
     """
-    if owner is HistoryBuffer and not name.startswith('_') and callable(
-            getattr(HistoryBuffer, name, None)):
+    if owner is HistoryBuffer and name in _HISTORY_BUFFER_STATISTICS:
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
         f'refusing getattr({owner!r}, {name!r}) in a weights-only checkpoint load')
@@ -126,16 +134,16 @@ _allow_list_pickle.Unpickler = _AllowListUnpickler
 _allow_list_pickle.load = lambda file, **kwargs: _AllowListUnpickler(file, **kwargs).load()
 
 
-def allow_list_load(filename: str, map_location, mmap: bool):
+def allow_list_load(file, map_location, mmap: bool):
     """``torch.load`` through :class:`_AllowListUnpickler`: a weights-only load on any torch."""
-    return torch.load(filename, map_location=map_location, weights_only=False, mmap=mmap,
+    return torch.load(file, map_location=map_location, weights_only=False, mmap=mmap,
                       pickle_module=_allow_list_pickle)
 
 
-def safe_globals_load(filename: str, map_location, mmap: bool):
+def safe_globals_load(file, map_location, mmap: bool):
     """torch's own weights-only load, with mmengine's classes allowed for this load only."""
     with torch.serialization.safe_globals(mmengine_checkpoint_globals()):
-        return torch.load(filename, map_location=map_location, weights_only=True, mmap=mmap)
+        return torch.load(file, map_location=map_location, weights_only=True, mmap=mmap)
 
 
 # The weights-only load :func:`read_checkpoint` uses: torch's own where torch can allow more
@@ -155,27 +163,30 @@ def _is_safetensors(filename: str, size: int) -> bool:
 
 def _read_safetensors(filename: str, size: int, map_location):
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load
     with open(filename, 'rb') as f:
-        (header_len, ) = struct.unpack('<Q', f.read(8))
-        try:
-            header = json.loads(f.read(header_len))
-        except ValueError:
-            raise CheckpointError(f'{filename}: not a safetensors file, or corrupt (its header '
-                                  'is not valid JSON)') from None
+        data = f.read()  # tensors in memory, not backed by the file (which may be rewritten)
+    (header_len, ) = struct.unpack('<Q', data[:8])
     try:
-        end = max((v['data_offsets'][1] for k, v in header.items() if k != '__metadata__'),
-                  default=0)
+        header = json.loads(data[8:8 + header_len])
+    except (ValueError, RecursionError):  # RecursionError: a header nested thousands deep
+        raise CheckpointError(f'{filename}: not a safetensors file, or corrupt (its header '
+                              'is not valid JSON)') from None
+    try:
+        ends = [v['data_offsets'][1] for k, v in header.items() if k != '__metadata__']
+        if not all(type(e) is int and e >= 0 for e in ends):
+            raise TypeError
     except (AttributeError, KeyError, IndexError, TypeError):
         raise CheckpointError(f'{filename}: not a safetensors file, or corrupt (its header '
                               'does not describe tensors)') from None
+    end = max(ends, default=0)
     if 8 + header_len + end > size:
         raise CheckpointError(
             f'{filename}: truncated or corrupt ({size} bytes; the safetensors header describes '
             f'{8 + header_len + end}): a download or copy that did not finish')
     device = map_location if isinstance(map_location, str) else 'cpu'
     try:
-        return load_file(filename, device=device)
+        return {k: v.to(device) for k, v in load(data).items()}
     except SafetensorError as err:
         raise CheckpointError(f'{filename}: not a valid safetensors file ({err})') from None
 
@@ -204,8 +215,18 @@ def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
     if head != _ZIP_MAGIC and head[:1] != _PICKLE_PROTO:
         raise CheckpointError(f'{filename}: not a PyTorch or safetensors checkpoint (starts '
                               f'with {head!r})')
+    truncated = CheckpointError(
+        f'{filename}: truncated or corrupt ({size} bytes; the data ends before the end of the '
+        'checkpoint): a save or copy that did not finish')
+    # torch 2.13 reads any path ending in .safetensors as safetensors, whatever it holds: an
+    # open file is read by its content. Mapping a file needs its path.
+    mmap = mmap and head == _ZIP_MAGIC and not filename.endswith('.safetensors')
+    # HistoryBuffer.__setstate__ merges a file's statistics table into the class-wide one: a
+    # file could make every buffer's ``mean`` return the max. The class's table is put back.
+    statistics = dict(HistoryBuffer._statistics_methods)
     try:
-        return weights_only_load(filename, map_location, mmap and head == _ZIP_MAGIC)
+        with open(filename, 'rb') as f:
+            return weights_only_load(filename if mmap else f, map_location, mmap)
     except pickle.UnpicklingError as err:
         refused = (re.search(r'[Uu]nsupported (?:global: )?GLOBAL ([\w.]+)', str(err)) or
                    re.search(r'refusing (getattr\(.*?\))', str(err)))
@@ -215,14 +236,20 @@ def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
                 '(loading it could run arbitrary code). Re-save its tensors with torch.save '
                 'where it was made, or convert it with tools/model_converters/convert_pvt.py.'
             ) from None
+        if 'pickle data was truncated' in str(err):  # Python's own unpickler
+            raise truncated from None
         raise CheckpointError(f'{filename}: not a PyTorch checkpoint, or corrupt ({size} bytes; '
                               'the unpickler failed at the start)') from None
-    except (RuntimeError, EOFError, IndexError, struct.error) as err:
+    except (RuntimeError, EOFError, IndexError, struct.error, OSError) as err:
+        if isinstance(err, OSError) and err.errno != errno.EINVAL:
+            raise CheckpointError(f'{filename}: cannot be read ({err.strerror or err})') from None
         if isinstance(err, RuntimeError) and not re.search('zip archive|EOF', str(err)):
             raise
-        raise CheckpointError(
-            f'{filename}: truncated or corrupt ({size} bytes; the data ends before the end of '
-            'the checkpoint): a save or copy that did not finish') from None
+        # EINVAL: mapping a zip checkpoint whose records point past the end of the file.
+        raise truncated from None
+    finally:
+        HistoryBuffer._statistics_methods.clear()
+        HistoryBuffer._statistics_methods.update(statistics)
 
 
 def is_remote(ref: str) -> bool:
@@ -232,11 +259,11 @@ def is_remote(ref: str) -> bool:
 
 def resolve_checkpoint(ref: str) -> str:
     """A local file for a checkpoint reference: a path as it is; an http(s) URL downloaded once
-    into torch's hub cache (``$TORCH_HOME/hub/checkpoints``, where mmengine keeps downloaded
-    weights too); ``hf-hub:ORG/NAME[@REVISION][/FILE]`` fetched through huggingface_hub into its
-    cache (``model.safetensors``, else ``pytorch_model.bin``, unless FILE is given). A failed
-    download is a :class:`CheckpointError` naming the reference, the reason, the cache and how
-    to use a local copy."""
+    into torch's hub cache (:func:`download_cache_path`); ``hf-hub:ORG/NAME[@REVISION][/FILE]``
+    fetched through huggingface_hub into its cache (``model.safetensors``, else
+    ``pytorch_model.bin``, unless FILE is given). A failed download is a
+    :class:`CheckpointError` naming the reference, the reason, the cache and how to use a local
+    copy."""
     ref = osp.expanduser(str(ref))
     if ref.startswith(HF_HUB_PREFIX):
         return _from_hf_hub(ref)
@@ -245,32 +272,57 @@ def resolve_checkpoint(ref: str) -> str:
     return ref
 
 
+def redact_url(url: str) -> str:
+    """``url`` as logs and errors show it: without a query string, fragment or user info, which
+    may carry credentials (signed URLs' ``?token=...``)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.netloc.rpartition('@')[2]
+    hidden = '?...' if parts.query or parts.fragment else ''
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, '', '')) + hidden
+
+
+def download_cache_path(url: str) -> str:
+    """Where a downloaded URL is cached: torch's hub cache (``$TORCH_HOME/hub/checkpoints``, where
+    mmengine keeps downloaded weights too), under the file's name prefixed with a hash of the
+    whole URL, so that two URLs never share a cached file."""
+    name = osp.basename(urllib.parse.urlsplit(url).path) or 'checkpoint'
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return osp.join(torch.hub.get_dir(), 'checkpoints', f'{digest}-{name}')
+
+
 def _download(url: str) -> str:
-    cache = osp.join(torch.hub.get_dir(), 'checkpoints')
-    target = osp.join(cache, osp.basename(urllib.parse.urlparse(url).path))
+    target = download_cache_path(url)
     if osp.isfile(target):
         return target
-    os.makedirs(cache, exist_ok=True)
-    print_log(f'Downloading {url} to {target}', logger='current')
-    tmp = tempfile.NamedTemporaryFile(dir=cache, prefix='.download-', delete=False)
+    shown = redact_url(url)
+    tmp = None
     try:
-        with tmp, urllib.request.urlopen(url, timeout=60) as response:
+        os.makedirs(osp.dirname(target), exist_ok=True)
+        print_log(f'Downloading {shown} to {target}', logger='current')
+        with tempfile.NamedTemporaryFile(dir=osp.dirname(target), prefix='.download-',
+                                         delete=False) as tmp, \
+                urllib.request.urlopen(url, timeout=60) as response:
             expected = response.headers.get('Content-Length')
             shutil.copyfileobj(response, tmp, 1 << 20)
             got = tmp.tell()
-        if expected is not None and got != int(expected):
-            raise OSError(f'the download was cut short ({got} of {expected} bytes)')
+        if expected is not None and (not expected.isdigit() or got != int(expected)):
+            raise OSError(f'the download was cut short ({got} of {expected} bytes)'
+                          if expected.isdigit() else
+                          f'the server sent an invalid Content-Length {expected[:40]!r}')
         os.replace(tmp.name, target)
-    except (OSError, urllib.error.URLError) as err:
-        if osp.exists(tmp.name):
-            os.remove(tmp.name)
+    except (OSError, http.client.HTTPException, ValueError) as err:
         reason = getattr(err, 'reason', None) or err
         if isinstance(err, urllib.error.HTTPError):
             reason = f'HTTP {err.code} {err.reason}'
+        elif isinstance(err, http.client.HTTPException):
+            reason = f'the connection broke off ({type(err).__name__})'
         raise CheckpointError(
-            f'{url}: could not be downloaded ({reason}). Once downloaded it is cached as '
+            f'{shown}: could not be downloaded ({reason}). Once downloaded it is cached as '
             f'{target}; to use a copy made elsewhere, put it there or use the local file '
             f'({LOCAL_COPY_HINT})') from None
+    finally:
+        if tmp is not None and osp.exists(tmp.name):
+            os.remove(tmp.name)
     return target
 
 
@@ -311,20 +363,26 @@ def _from_hf_hub(ref: str) -> str:
 
 
 def atomic_write(data: bytes, filepath) -> None:
-    """Write ``data`` to a temporary name next to ``filepath``, then rename it into place: the
-    file is whole or absent, never half-written. A failure names the file and leaves what was
-    there before untouched."""
+    """Write ``data`` to a new temporary file next to ``filepath``, then rename it into place:
+    the file is whole or absent, never half-written. The temporary file has an unpredictable
+    name and is created exclusively (never through an existing file or link), and the rename
+    replaces a link at ``filepath`` rather than writing through it. A failure names the file
+    and leaves what was there before untouched."""
     filepath = str(filepath)
-    os.makedirs(osp.dirname(osp.abspath(filepath)), exist_ok=True)
-    tmp = f'{filepath}.tmp-{os.getpid()}'
+    folder, name = osp.split(osp.abspath(filepath))
+    tmp = None
     try:
-        with open(tmp, 'wb') as f:
+        os.makedirs(folder, exist_ok=True)
+        tmp = osp.join(folder, f'.{name}.tmp-{secrets.token_hex(8)}')
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0),
+                     0o666)
+        with open(fd, 'wb') as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
     except OSError as err:
-        if osp.exists(tmp):
+        if tmp is not None and osp.lexists(tmp):
             os.remove(tmp)
         raise WriteError(err.errno, f'{filepath}: could not be written ({err.strerror}); the '
                          'file under that name, if any, is unchanged') from None

@@ -286,3 +286,44 @@ def test_uneven_evaluation_split_gives_single_process_metrics(tmp_path):
         return found
     assert re.search(r'\(test\) +\[5/5\]', single) and re.search(r'\(test\) +\[3/3\]', dist)
     assert metrics(single) == metrics(dist) and metric in single
+
+
+def test_resume_falls_back_from_a_newest_checkpoint_cut_anywhere(trained, tmp_path):
+    """A newest checkpoint cut at any length (a fuzz over cut sizes of a real checkpoint: every
+    997 bytes of the first 80 kB, where the zip records start, then 40 sizes over the rest) is
+    passed over for the previous one."""
+    from pvt_mm.cli import find_resumable_checkpoint
+    data = trained[1].read_bytes()
+    work = tmp_path / 'work'
+    work.mkdir()
+    shutil.copy(trained[1], work / 'epoch_1.pth')
+    (work / 'last_checkpoint').write_text(str(work / 'epoch_2.pth'))
+    cuts = sorted(set(range(0, 80_000, 997)) | set(range(1, len(data), len(data) // 40)))
+    for cut in cuts:
+        (work / 'epoch_2.pth').write_bytes(data[:cut])
+        assert find_resumable_checkpoint(str(work)) == str(work / 'epoch_1.pth'), cut
+
+
+def test_converter_converts_in_place_and_a_failed_write_keeps_the_file(files, tmp_path):
+    """convert_pvt.py SRC SRC (a safetensors file, whose reader could map it) rewrites SRC whole;
+    a write that fails (a file-size limit, as a full disk) leaves the file as it was."""
+    import resource
+    src = tmp_path / 'model.safetensors'
+    shutil.copy(files / 'model.safetensors', src)
+    before = read_checkpoint(str(src))
+    tool('model_converters/convert_pvt.py', src, src, cwd=tmp_path)
+    after = read_checkpoint(str(src))['state_dict']
+    assert set(after) == set(before) and all(torch.equal(after[k], v) for k, v in before.items())
+    data = src.read_bytes()
+    limit = len(data) // 2
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    proc = subprocess.run([sys.executable, f'{TOOLS}/model_converters/convert_pvt.py', str(src),
+                           str(src)], cwd=tmp_path, capture_output=True, text=True,
+                          preexec_fn=small_files)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().endswith(f'error: {src}: could not be written (File too large); '
+                                        'the file under that name, if any, is unchanged')
+    assert src.read_bytes() == data and os.listdir(tmp_path) == ['model.safetensors']

@@ -57,10 +57,12 @@ def test_the_allow_list_is_torchs_weights_only_list_and_mmengines_classes():
 @pytest.fixture
 def good(tmp_path):
     """The same weights as a torch.save zip file, a legacy pickle and safetensors (each under a
-    name that says nothing of its format)."""
+    name that says nothing of its format, or the other format's)."""
     paths = dict(zip=tmp_path / 'zip.ckpt', legacy=tmp_path / 'legacy.ckpt',
-                 safetensors=tmp_path / 'model.pth')
+                 safetensors=tmp_path / 'model.pth',
+                 zip_named_safetensors=tmp_path / 'zip.safetensors')
     torch.save(WEIGHTS, paths['zip'])
+    torch.save(WEIGHTS, paths['zip_named_safetensors'])
     torch.save(WEIGHTS, paths['legacy'], _use_new_zipfile_serialization=False)
     save_file(WEIGHTS, paths['safetensors'], metadata={'format': 'pt'})
     return paths
@@ -81,13 +83,16 @@ def _bad_files(tmp_path, good):
     for name, data, problem in [
             ('random.pth', noise, 'not a PyTorch or safetensors checkpoint'),
             ('empty.pth', b'', 'is empty'),
-            ('truncated.pth', good['zip'].read_bytes()[:300], 'truncated'),
-            ('truncated_legacy.pth', good['legacy'].read_bytes()[:300], 'truncated'),
-            ('truncated.safetensors', good['safetensors'].read_bytes()[:-8], 'truncated'),
+            ('cut.pth', good['zip'].read_bytes()[:300],
+             'truncated or corrupt (300 bytes; the data ends before the end of the checkpoint)'),
+            ('cut_legacy.pth', good['legacy'].read_bytes()[:300],
+             'truncated or corrupt (300 bytes; the data ends before the end of the checkpoint)'),
+            ('cut.safetensors', good['safetensors'].read_bytes()[:-8],
+             'truncated or corrupt ({size} bytes; the safetensors header describes {whole})'),
             ('bad_header.safetensors', good['safetensors'].read_bytes().replace(b'"', b'!', 1),
              'header is not valid JSON')]:
         (tmp_path / name).write_bytes(data)
-        files[tmp_path / name] = problem
+        files[tmp_path / name] = problem.format(size=len(data), whole=len(data) + 8)
     (tmp_path / 'directory.pth').mkdir()
     files[tmp_path / 'directory.pth'] = 'is a directory'
     return files
@@ -124,6 +129,23 @@ def test_mmengine_checkpoints_load_weights_only_and_the_allowance_stays_inside(
         torch.load(path, weights_only=True)
     with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer|numpy|Unsupported'):
         torch.load(path, weights_only=True)  # also after pvt_mm's load
+
+
+def test_reading_a_checkpoint_changes_no_class_state(tmp_path, weights_only_load):
+    """A file whose HistoryBuffer maps 'mean' to the max (HistoryBuffer.__setstate__ merges the
+    file's table into the class-wide one) leaves every other buffer's statistics as they were;
+    getattr resolves HistoryBuffer's own statistics only."""
+    crafted = HistoryBuffer([1.0, 3.0], [1, 1])
+    crafted._statistics_methods = {'mean': HistoryBuffer.max}  # pickled as the file's table
+    torch.save({'message_hub': {'log_scalars': {'loss': crafted}}}, tmp_path / 'crafted.pth')
+    del crafted._statistics_methods
+    table = dict(HistoryBuffer._statistics_methods)
+    assert table['mean'] is HistoryBuffer.mean
+    read_checkpoint(str(tmp_path / 'crafted.pth'))
+    assert HistoryBuffer._statistics_methods == table
+    assert HistoryBuffer([1.0, 3.0], [1, 1]).statistics('mean') == 2.0
+    with pytest.raises(pickle.UnpicklingError, match='refusing getattr'):
+        _history_buffer_getattr(HistoryBuffer, 'update')
 
 
 class _RunsCode:
@@ -164,23 +186,34 @@ def test_pickled_objects_are_refused_by_name(tmp_path, payload, legacy, weights_
 
 
 class _Server(http.server.ThreadingHTTPServer):
-    """A local HTTP server: ``/ok.pth`` serves a checkpoint, ``/short.pth`` announces more bytes
-    than it sends, anything else is a 404."""
+    """A local HTTP server: ``/a/model.pth`` and ``/b/model.pth`` serve two checkpoints (whatever
+    the query string), ``/short.pth`` announces more bytes than it sends, ``/chunked.pth`` breaks
+    off inside a chunk, ``/bad-length.pth`` sends an invalid Content-Length, anything else is a
+    404."""
 
-    def __init__(self, payload):
-        payload_bytes = payload
+    def __init__(self, payloads):
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
 
             def do_GET(self):
-                if self.path not in ('/ok.pth', '/short.pth'):
+                path = self.path.split('?')[0]
+                data = payloads.get(path, payloads['/a/model.pth'])
+                if path not in ('/a/model.pth', '/b/model.pth', '/short.pth', '/chunked.pth',
+                                '/bad-length.pth'):
                     self.send_error(404)
                     return
                 self.send_response(200)
-                self.send_header('Content-Length', str(len(payload_bytes)))
-                self.end_headers()
-                data = payload_bytes if self.path == '/ok.pth' else payload_bytes[:100]
-                self.wfile.write(data)
+                if path == '/chunked.pth':
+                    self.send_header('Transfer-Encoding', 'chunked')
+                    self.end_headers()
+                    self.wfile.write(b'%x\r\n' % len(data) + data[:100])
+                else:
+                    length = {'/short.pth': str(len(data)), '/bad-length.pth': '12abc'}
+                    self.send_header('Content-Length', length.get(path, str(len(data))))
+                    self.send_header('Connection', 'close')
+                    self.end_headers()
+                    self.wfile.write(data[:100] if path == '/short.pth' else data)
                 self.wfile.flush()
                 self.close_connection = True
 
@@ -193,25 +226,42 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 def test_urls_are_downloaded_once_and_failures_are_one_named_error(tmp_path, good,
-                                                                   monkeypatch):
+                                                                   monkeypatch, capsys):
+    """Each URL has its own cached file (two files named model.pth on one server are two
+    checkpoints); a query string's token is never printed; every failed download (HTTP error,
+    cut short, broken off inside a chunk, an invalid length) is one error naming the URL, and
+    leaves nothing in the cache."""
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
     cache = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
-    server = _Server(good['zip'].read_bytes())
+    other = dict(WEIGHTS, extra=torch.zeros(2))
+    torch.save(other, tmp_path / 'other.pth')
+    payloads = {'/a/model.pth': good['zip'].read_bytes(),
+                '/b/model.pth': (tmp_path / 'other.pth').read_bytes()}
+    server = _Server(payloads)
+    secret = 'token=s3cr3t-value'
     try:
-        assert set(read_checkpoint(f'{server.url}/ok.pth')) == set(WEIGHTS)
-        assert (cache / 'ok.pth').is_file()
+        a_url, b_url = f'{server.url}/a/model.pth?{secret}', f'{server.url}/b/model.pth'
+        assert set(read_checkpoint(a_url)) == set(WEIGHTS)
+        assert set(read_checkpoint(b_url)) == set(other)
+        assert sorted(p.name.split('-', 1)[1] for p in cache.iterdir()) == ['model.pth'] * 2
         server.shutdown()
-        assert resolve_checkpoint(f'{server.url}/ok.pth') == str(cache / 'ok.pth')  # cached
-        server = _Server(good['zip'].read_bytes())
-        for name, reason in [('missing.pth', 'HTTP 404'), ('short.pth', 'cut short')]:
+        assert set(read_checkpoint(a_url)) == set(WEIGHTS)  # cached: the server is gone
+        server = _Server(payloads)
+        for name, reason in [('missing.pth', 'HTTP 404'), ('short.pth', 'cut short'),
+                             ('chunked.pth', 'broke off'),
+                             ('bad-length.pth', "invalid Content-Length '12abc'")]:
+            url = f'{server.url}/{name}?{secret}'
             with pytest.raises(CheckpointError) as err:
-                read_checkpoint(f'{server.url}/{name}')
+                read_checkpoint(url)
             msg = str(err.value)
-            assert msg.startswith(f'{server.url}/{name}: could not be downloaded') and reason in msg
-            assert str(cache / name) in msg and 'model.backbone.init_cfg.checkpoint=' in msg
-            assert not (cache / name).exists() and len(os.listdir(cache)) == 1
+            assert msg.startswith(f'{server.url}/{name}?...: could not be downloaded'), msg
+            assert reason in msg and f'-{name}' in msg, msg
+            assert 'model.backbone.init_cfg.checkpoint=' in msg
+            assert secret not in msg
+            assert len(os.listdir(cache)) == 2  # no partial file, no temporary file
     finally:
         server.shutdown()
+    assert secret not in capsys.readouterr().out
     with pytest.raises(CheckpointError, match='could not be downloaded .*(not known|resolution)'):
         read_checkpoint('https://pvt-mm-test.invalid/pvt_v2_b0.pth')
 
@@ -249,6 +299,23 @@ def test_hf_hub_references_read_the_cache_offline_and_misses_are_named(tmp_path,
         assert 'not in the local cache' in msg and str(cache) in msg
     with pytest.raises(CheckpointError, match='not a Hub reference'):
         read_checkpoint('hf-hub:pvt_v2_b0')
+
+
+def test_atomic_write_never_writes_through_a_planted_link(tmp_path):
+    """In a shared work dir, links planted at the destination or at a guessable temporary name
+    (``NAME.tmp-PID``) never get their targets overwritten: the temporary file is new, created
+    exclusively under an unpredictable name, and the rename replaces a link, not its target."""
+    victim = tmp_path / 'victim'
+    victim.write_bytes(b'precious')
+    (tmp_path / 'epoch_1.pth').symlink_to(victim)
+    (tmp_path / f'latest.pth.tmp-{os.getpid()}').symlink_to(victim)
+    atomic_write(b'new', tmp_path / 'epoch_1.pth')
+    atomic_write(b'new', tmp_path / 'latest.pth')
+    assert victim.read_bytes() == b'precious'
+    for name in ('epoch_1.pth', 'latest.pth'):
+        assert not (tmp_path / name).is_symlink() and (tmp_path / name).read_bytes() == b'new'
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ['victim', 'epoch_1.pth', 'latest.pth', f'latest.pth.tmp-{os.getpid()}'])
 
 
 def test_atomic_write_leaves_the_old_file_when_a_write_fails(tmp_path):

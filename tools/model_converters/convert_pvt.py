@@ -11,14 +11,15 @@ DETR); backbone-only files stay backbone-only.
 With ``--arch`` (``pvt-tiny`` ... ``pvt-large``, ``pvtv2-b0`` ... ``pvtv2-b5``, ``pvtv2-b2-li``)
 the converted backbone must load into that architecture exactly, or the tool refuses, naming the
 keys. Loading never needs this tool (the backbones convert on load); it makes files for other
-code and shows what maps where.
+code and shows what maps where. DST is written whole or not at all, and may be SRC.
 """
 import argparse
+import io
 
 import torch
 
 from pvt_mm import cli
-from pvt_mm.fileio import CheckpointError, read_checkpoint
+from pvt_mm.fileio import CheckpointError, atomic_write, read_checkpoint
 from pvt_mm.models import ARCH_NAMES, backbone_arch
 from pvt_mm.models.checkpoint import convert_checkpoint, unwrap_state_dict
 
@@ -78,7 +79,9 @@ def main():
     out = dict(state_dict=converted)
     if isinstance(ckpt, dict) and isinstance(ckpt.get('meta'), dict):
         out['meta'] = ckpt['meta']
-    torch.save(out, args.dst)
+    buffer = io.BytesIO()
+    torch.save(out, buffer)
+    atomic_write(buffer.getvalue(), args.dst)  # SRC may be DST; a failed write keeps DST
     print(f'saved {args.dst}')
 
 
