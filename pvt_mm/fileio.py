@@ -28,6 +28,8 @@ import types
 import urllib.error
 import urllib.parse
 import urllib.request
+import zipfile
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -112,7 +114,13 @@ def allowed_globals() -> dict:
 class _AllowListUnpickler(pickle.Unpickler):
     """An unpickler that resolves only :func:`allowed_globals` (Python's documented way to
     restrict unpickling: every global, class or function a pickle names goes through
-    ``find_class``); storages are resolved by torch's own wrapper before this is asked."""
+    ``find_class``); storages are resolved by torch's own wrapper before this is asked.
+
+    ``record_sizes`` (a zip checkpoint's ``data/KEY`` record sizes) are checked against the
+    sizes the pickle claims before torch reads a record: torch < 2.5 does not check, and reads
+    past the end of a record that is too short."""
+
+    record_sizes: Optional[Dict[str, int]] = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,17 +135,43 @@ class _AllowListUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(f'Unsupported global: GLOBAL {module}.{name}')
         return found
 
+    def persistent_load(self, pid):
+        """Check a storage's record, then call torch's loader (which torch assigns to the
+        instance after creating it, so that it lands in the instance's ``__dict__``)."""
+        if self.record_sizes is not None and isinstance(pid, tuple) and len(pid) >= 5:
+            storage_type, key, numel = pid[1], str(pid[2]), pid[4]
+            dtype = getattr(storage_type, 'dtype', None)  # UntypedStorage: numel is bytes
+            dtype = dtype if isinstance(dtype, torch.dtype) else torch.uint8
+            expected = numel * torch.empty((), dtype=dtype).element_size()
+            if key in self.record_sizes and self.record_sizes[key] != expected:
+                raise RuntimeError(f'record size ({self.record_sizes[key]} bytes) does not match '
+                                   f'expected size ({expected} bytes) of storage {key}')
+        return self.__dict__['persistent_load'](pid)
 
-# What ``torch.load(pickle_module=...)`` uses of a pickle module.
-_allow_list_pickle = types.ModuleType('pvt_mm_allow_list_pickle')
-_allow_list_pickle.Unpickler = _AllowListUnpickler
-_allow_list_pickle.load = lambda file, **kwargs: _AllowListUnpickler(file, **kwargs).load()
+
+def _zip_record_sizes(file) -> Optional[Dict[str, int]]:
+    """``{KEY: size}`` of a zip checkpoint's ``ARCHIVE/data/KEY`` records (None for another
+    format); the file's position is left at its start."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            return {info.filename.rsplit('/data/', 1)[1]: info.file_size
+                    for info in archive.infolist() if '/data/' in info.filename}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    finally:
+        if hasattr(file, 'seek'):
+            file.seek(0)
 
 
 def allow_list_load(file, map_location, mmap: bool):
     """``torch.load`` through :class:`_AllowListUnpickler`: a weights-only load on any torch."""
+    unpickler = type('Unpickler', (_AllowListUnpickler, ),
+                     {'record_sizes': _zip_record_sizes(file)})
+    module = types.ModuleType('pvt_mm_allow_list_pickle')  # what torch.load uses of a module
+    module.Unpickler = unpickler
+    module.load = lambda f, **kwargs: unpickler(f, **kwargs).load()
     return torch.load(file, map_location=map_location, weights_only=False, mmap=mmap,
-                      pickle_module=_allow_list_pickle)
+                      pickle_module=module)
 
 
 def safe_globals_load(file, map_location, mmap: bool):
@@ -153,12 +187,12 @@ weights_only_load = (safe_globals_load if hasattr(torch.serialization, 'safe_glo
 
 
 def _is_safetensors(filename: str, size: int) -> bool:
-    """safetensors: an 8-byte little-endian header length, then that many bytes of JSON."""
+    """safetensors: an 8-byte little-endian header length, then that many bytes of JSON (a
+    torch file starts with a zip or pickle signature, whose next bytes are never '{')."""
     if size < 10:
         return False
     with open(filename, 'rb') as f:
-        (header_len, ), first = struct.unpack('<Q', f.read(8)), f.read(1)
-    return first == b'{' and header_len <= size - 8
+        return f.read(9)[8:] == b'{'
 
 
 def _read_safetensors(filename: str, size: int, map_location):
@@ -167,6 +201,10 @@ def _read_safetensors(filename: str, size: int, map_location):
     with open(filename, 'rb') as f:
         data = f.read()  # tensors in memory, not backed by the file (which may be rewritten)
     (header_len, ) = struct.unpack('<Q', data[:8])
+    if 8 + header_len > size:
+        raise CheckpointError(
+            f'{filename}: truncated or corrupt ({size} bytes; the safetensors header alone is '
+            f'{header_len} bytes): a download or copy that did not finish')
     try:
         header = json.loads(data[8:8 + header_len])
     except (ValueError, RecursionError):  # RecursionError: a header nested thousands deep
@@ -244,7 +282,10 @@ def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
         if isinstance(err, OSError) and err.errno != errno.EINVAL:
             raise CheckpointError(f'{filename}: cannot be read ({err.strerror or err})') from None
         if isinstance(err, RuntimeError) and not re.search('zip archive|EOF', str(err)):
-            raise
+            # The checks of the tensor records (sizes, storages): the file is damaged.
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise CheckpointError(f'{filename}: corrupt ({size} bytes; its tensor records are '
+                                  f'damaged: {reason})') from None
         # EINVAL: mapping a zip checkpoint whose records point past the end of the file.
         raise truncated from None
     finally:
@@ -355,6 +396,9 @@ def _from_hf_hub(ref: str) -> str:
             break
         except OSError as err:  # a network failure huggingface_hub does not classify
             problems.append(f'{name}: {err}')
+        except ValueError as err:  # huggingface_hub's validation of names ('..', '--')
+            first = str(err).strip().splitlines()[0]
+            raise CheckpointError(f'{ref}: not a valid Hub reference ({first})') from None
     offline = ' (HF_HUB_OFFLINE is set)' if huggingface_hub.constants.HF_HUB_OFFLINE else ''
     raise CheckpointError(
         f'{ref}: could not be fetched{offline}: {"; ".join(problems)}. Files fetched from the '

@@ -119,6 +119,24 @@ def test_wrong_arch_checkpoint_is_refused(tmp_path):
         err.value)
 
 
+def test_malformed_layout_keys_are_named_with_the_file(tmp_path):
+    """An mmdet-layout key that is no block's tensor, and a v1 position embedding that is not
+    (1, tokens, channels): one error naming the file and the key, not a raw ValueError or
+    IndexError from the conversion."""
+    mmdet = {'layers.0.0.projection.weight': torch.zeros(32, 3, 7, 7),
+             'layers.0.1.foo': torch.zeros(1)}
+    official_v1 = dict(official(PVT, 'tiny').state_dict(), pos_embed1=torch.zeros(64))
+    for model, sd, expected in [(PVTv2(arch='b0'), mmdet, 'unexpected keys: [\'layers.0.1.foo\']'),
+                                (PVT(arch='tiny'), official_v1,
+                                 'stages.0.pos_embed: a position embedding of shape (64,)')]:
+        path = tmp_path / 'malformed.pth'
+        torch.save(sd, path)
+        model.init_cfg = dict(type='Pretrained', checkpoint=str(path))
+        with pytest.raises(CheckpointError) as err:
+            model.init_weights()
+        assert str(path) in str(err.value) and expected in str(err.value), str(err.value)
+
+
 def test_missing_file_is_named(tmp_path):
     model = PVTv2(arch='b0', init_cfg=dict(type='Pretrained', checkpoint='/nope/pvt_v2_b0.pth'))
     with pytest.raises(FileNotFoundError, match='/nope/pvt_v2_b0.pth'):

@@ -1,9 +1,14 @@
 """pvt_mm.fileio: the one checkpoint reader (PyTorch and safetensors files, http(s) URLs,
 ``hf-hub:`` references) and atomic writes; every bad input is one error naming the file."""
 import http.server
+import io
+import json
 import os
 import pickle
+import re
+import struct
 import threading
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -76,6 +81,27 @@ def test_every_format_is_read_by_its_content(good, weights_only_load):
             assert torch.equal(loaded[k], v) and loaded[k].dtype == v.dtype, (kind, k)
 
 
+def _safetensors(header: bytes, data: bytes = b'') -> bytes:
+    return struct.pack('<Q', len(header)) + header + data
+
+
+def _rezipped(path, change):
+    """A torch.save zip file with each record passed through ``change(name, data)``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, 'w', zipfile.ZIP_STORED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, change(name, src.read(name)))
+    return out.getvalue()
+
+
+def _claim_2_40_elements(name, data):
+    """data.pkl with the first tensor's size (2, 3) turned into (2, 2**40)."""
+    if name.endswith('data.pkl'):
+        assert data.count(b'K\x02K\x03\x86') == 1
+        return data.replace(b'K\x02K\x03\x86', b'K\x02\x8a\x06\x00\x00\x00\x00\x00\x01\x86')
+    return data
+
+
 def _bad_files(tmp_path, good):
     noise = np.random.default_rng(0).bytes(4096)
     assert noise[:1] != b'\x80' and noise[:4] != b'PK\x03\x04'
@@ -90,7 +116,19 @@ def _bad_files(tmp_path, good):
             ('cut.safetensors', good['safetensors'].read_bytes()[:-8],
              'truncated or corrupt ({size} bytes; the safetensors header describes {whole})'),
             ('bad_header.safetensors', good['safetensors'].read_bytes().replace(b'"', b'!', 1),
-             'header is not valid JSON')]:
+             'header is not valid JSON'),
+            ('nested.safetensors', _safetensors(b'{"a":' * 100_000 + b'1' + b'}' * 100_000),
+             'header is not valid JSON'),
+            ('string_offsets.safetensors', _safetensors(json.dumps(
+                {'w': {'dtype': 'F32', 'shape': [1], 'data_offsets': ['0', '4']}}).encode(),
+                b'\0' * 4), 'header does not describe tensors'),
+            ('header_past_the_end.safetensors', struct.pack('<Q', 10**6) + b'{"a": 1}',
+             'truncated or corrupt (16 bytes; the safetensors header alone is 1000000 bytes)'),
+            ('short_record.pth', _rezipped(good['zip'], lambda name, data: data[:8] if
+                                           name.endswith('/data/0') else data),
+             'corrupt ({size} bytes; its tensor records are damaged: record size'),
+            ('huge_tensor.pth', _rezipped(good['zip'], _claim_2_40_elements),
+             'corrupt ({size} bytes; its tensor records are damaged:')]:
         (tmp_path / name).write_bytes(data)
         files[tmp_path / name] = problem.format(size=len(data), whole=len(data) + 8)
     (tmp_path / 'directory.pth').mkdir()
@@ -299,6 +337,9 @@ def test_hf_hub_references_read_the_cache_offline_and_misses_are_named(tmp_path,
         assert 'not in the local cache' in msg and str(cache) in msg
     with pytest.raises(CheckpointError, match='not a Hub reference'):
         read_checkpoint('hf-hub:pvt_v2_b0')
+    for ref in ('hf-hub:timm/../pvt_v2_b0', 'hf-hub:timm/pvt..b0'):
+        with pytest.raises(CheckpointError, match=f'^{re.escape(ref)}: not a valid Hub reference'):
+            read_checkpoint(ref)
 
 
 def test_atomic_write_never_writes_through_a_planted_link(tmp_path):

@@ -52,8 +52,8 @@ def test_declared_python_minimum_is_the_one_vermin_finds():
     """vermin (a tool that reads the code's syntax and standard-library use) finds the oldest
     Python pvt_mm, its tools and configs run on; setup.py declares exactly that."""
     proc = subprocess.run(
-        [osp.join(osp.dirname(sys.executable), 'vermin'), '--no-tips', '--eval-annotations', '--no-make-paths-absolute',
-         'pvt_mm', 'tools', 'configs', 'setup.py'],
+        [osp.join(osp.dirname(sys.executable), 'vermin'), '--no-tips', '--eval-annotations',
+         '--no-make-paths-absolute', 'pvt_mm', 'tools', 'configs', 'setup.py'],
         cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     found = re.search(r'Minimum required versions: (3\.\d+)', proc.stdout)

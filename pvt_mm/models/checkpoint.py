@@ -99,6 +99,8 @@ def _from_mmdet(sd):
             yield f'stages.{s}.norm.{rest}', k, v
         elif rest == '0.pos_embed' and has_pos:
             yield f'stages.{s}.pos_embed', k, v
+        elif not re.match(r'^\d+\.', rest):  # not a block's tensor: left for the load to name
+            yield k, k, v
         else:
             j, name = rest.split('.', 1)
             block = f'stages.{s}.blocks.{int(j) - has_pos}.'
@@ -206,6 +208,9 @@ def convert_state_dict(sd: Dict[str, torch.Tensor], model=None, mapping: Optiona
 
 def fit_pos_embed(pos: torch.Tensor, grid: Tuple[int, int], name: str) -> torch.Tensor:
     """Fit a (1, N, C) position embedding to ``grid``: drop a cls slot, resize a square grid."""
+    if pos.dim() != 3 or pos.shape[0] != 1:
+        raise CheckpointError(f'{name}: a position embedding of shape {tuple(pos.shape)}; PVT '
+                              'position embeddings are (1, tokens, channels)')
     n = grid[0] * grid[1]
     if pos.shape[1] == n:
         return pos
@@ -215,8 +220,8 @@ def fit_pos_embed(pos: torch.Tensor, grid: Tuple[int, int], name: str) -> torch.
     if side * side != pos.shape[1]:
         side = math.isqrt(pos.shape[1] - 1)
         if side * side != pos.shape[1] - 1:
-            raise ValueError(f'{name}: cannot fit a position embedding of {pos.shape[1]} tokens '
-                             f'to the {grid[0]}x{grid[1]} grid')
+            raise CheckpointError(f'{name}: cannot fit a position embedding of {pos.shape[1]} '
+                                  f'tokens to the {grid[0]}x{grid[1]} grid')
         pos = pos[:, 1:]
     print_log(f'{name}: resizing position embedding {side}x{side} -> {grid[0]}x{grid[1]}',
               logger='current')
@@ -240,7 +245,7 @@ def adapt_state_dict(model, state_dict: dict, prefix: str = '', quiet: bool = Fa
         del state_dict[full_key]
     state_dict.update((prefix + k, v) for k, v in converted.items())
     if fmt != 'pvt_mm' and not quiet:
-        msg = f'{type(model).__name__}: loaded a {fmt!r}-layout checkpoint'
+        msg = f'{type(model).__name__}: converting a {fmt!r}-layout checkpoint to its own'
         if dropped:
             msg += f'; dropped {len(dropped)} classification-only keys ({", ".join(dropped)})'
         print_log(msg, logger='current')
@@ -282,6 +287,8 @@ def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
             f'({len(state_dict)} keys)')
     try:
         result = model.load_state_dict(state_dict, strict=False)
+    except CheckpointError as err:  # from the layout conversion: name the file too
+        raise CheckpointError(f'{name}: {filename}: {err}') from None
     except RuntimeError as err:
         mismatched = re.findall(r'size mismatch for ([\w.]+): copying a param with shape '
                                 r'torch.Size\((\[[\d, ]*\])\) from checkpoint, the shape in current '
