@@ -20,10 +20,14 @@ def plain_ffn(m, x, hw):
 
 # Chunks: the whole batch in GEMMs (the CUDA path, run on CPU), whole images, several rows
 # (halo rows cross chunk borders), one row.
+# The depth-wise conv's input gradient from channels-last maps, or from contiguous ones (what
+# torch 2.1 takes, where the channels-last kernel is slow).
 @pytest.mark.parametrize('chunk_bytes', [None, 4 << 20, 2000, 1])
-@pytest.mark.parametrize('dwconv,relu', [(False, False), (True, False), (True, True),
-                                         (False, True)])
-def test_ffn_equals_plain_ops(monkeypatch, chunk_bytes, dwconv, relu):
+@pytest.mark.parametrize('dwconv,relu,contiguous_dw_backward', [
+    (False, False, False), (True, False, False), (True, True, False), (False, True, False),
+    (True, False, True), (True, True, True)])
+def test_ffn_equals_plain_ops(monkeypatch, chunk_bytes, dwconv, relu, contiguous_dw_backward):
+    monkeypatch.setattr(ops, '_SLOW_CHANNELS_LAST_DWCONV_BACKWARD', contiguous_dw_backward)
     if chunk_bytes is None:
         monkeypatch.setattr(ops, '_cpu_path', lambda device: False)
     else:
