@@ -14,7 +14,7 @@ import time
 import pytest
 import torch
 
-from pvt_mm.fileio import read_checkpoint
+from pvt_mm.fileio import download_cache_path, read_checkpoint
 from tools_helper import ROOT, SMALL_TOY, TOOLS, config, in_process, load_weights, run, tool
 
 RETINANET = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
@@ -102,7 +102,8 @@ def test_every_entry_point_reads_through_the_one_reader(entry, files, trained, t
         monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
         msg = run_entry(url)
         assert msg.startswith(f'error: {url}: could not be downloaded (') and '\n' not in msg
-        assert str(tmp_path / 'torch' / 'hub' / 'checkpoints' / 'pvt_v2_b0.pth') in msg
+        cached = download_cache_path(url)
+        assert cached.startswith(str(tmp_path / 'torch' / 'hub' / 'checkpoints')) and cached in msg
         assert '--cfg-options model.backbone.init_cfg.checkpoint=' in msg
     if entry in ('load_from', 'test', 'convert'):  # the whole model as safetensors
         assert run_entry(files / 'model.safetensors') is None
