@@ -20,11 +20,12 @@ import torch.nn.functional as F
 
 _CPU_CHUNK_BYTES = 8 << 20
 _CPU_LEAN_CHUNK_BYTES = 4 << 20
-# torch 2.1's CPU depth-wise convolution computes the input gradient of channels-last maps about
-# 14x slower than of contiguous ones (0.36 s vs 0.026 s: a 256-channel 52x64 map, batch 4, one
-# thread; torch 2.13: 0.003 s channels-last), so there the FFN's backward makes them contiguous
-# first: a PVTv2-b0 training step at batch 4, 192x256, one thread, 1.87 s -> 0.55 s (torch
-# 2.13: 0.35 s), measured on this project's 2-core machine.
+# torch 2.1's CPU depth-wise convolution computes the input gradient of channels-last maps far
+# more slowly than of contiguous ones (newer torch is fast on both), so there the FFN's backward
+# makes them contiguous first. A PVTv2-b0 training step, `OMP_NUM_THREADS=1 python
+# tools/analysis_tools/benchmark.py --compare --archs pvtv2-b0 --shapes 192x256 --impls pvt_mm
+# --steps 5` on this project's 2-core machine: torch 2.1.2 0.333 s with channels-last maps,
+# 0.147 s with contiguous ones; torch 2.13 0.096 s.
 _SLOW_CHANNELS_LAST_DWCONV_BACKWARD = tuple(
     int(v) for v in torch.__version__.split('+')[0].split('.')[:2]) < (2, 2)
 
