@@ -95,7 +95,7 @@ def mmengine_checkpoint_globals():
 # The plain Python objects torch >= 2.6's weights-only list admits besides torch's own (older
 # torch's list lacks them; numpy 1.x pickles its scalars' bytes with ``_codecs.encode``).
 _PYTHON_GLOBALS = [(codecs.encode, '_codecs.encode'), bytearray, set, complex,
-                   collections.Counter, collections.OrderedDict]
+                   collections.Counter]
 
 
 def allowed_globals() -> dict:
@@ -417,9 +417,10 @@ def atomic_write(data: bytes, filepath) -> None:
     tmp = None
     try:
         os.makedirs(folder, exist_ok=True)
-        tmp = osp.join(folder, f'.{name}.tmp-{secrets.token_hex(8)}')
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0),
-                     0o666)
+        candidate = osp.join(folder, f'.{name}.tmp-{secrets.token_hex(8)}')
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                     getattr(os, 'O_NOFOLLOW', 0), 0o666)
+        tmp = candidate  # ours to remove: created by this call, never a file that was there
         with open(fd, 'wb') as f:
             f.write(data)
             f.flush()
