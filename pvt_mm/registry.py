@@ -4,6 +4,10 @@
   installed; the names do not clash with mmdet's own ``PyramidVisionTransformer(V2)``);
 - ``AlignResize`` in both TRANSFORMS registries, ``RNGStateHook`` and ``CheckpointFitHook`` in
   both HOOKS registries (:mod:`pvt_mm.testing` adds its test hooks the same way);
+- COCO panoptic without ``panopticapi`` (:mod:`pvt_mm.panoptic`), in MMDetection's registries:
+  the transform ``LoadCocoPanopticAnnotations``, the metrics ``HotcocoPanopticMetric`` and
+  ``CocoPanopticMetricOrHotcoco`` (what pvt_mm's panoptic configs name), and the id conversion
+  handed to ``DetInferencer`` where ``panopticapi`` is absent;
 - :func:`~pvt_mm.fileio.read_checkpoint` as mmengine's loader of local checkpoint files and of
   ``hf-hub:`` references, so every load (``load_from``, ``--resume``, ``init_cfg``, the
   inferencers) reads safetensors too and reports a bad file by name;
@@ -25,11 +29,12 @@ from .models import PVT, PVTv2
 TOOLBOXES = ('mmdet', 'mmseg')
 
 
-def register(modules: dict) -> list:
-    """Register ``{'MODELS': (cls, ...), 'HOOKS': ...}`` in every installed toolbox's registries
-    of those names; return the toolboxes found."""
+def register(modules: dict, toolboxes=TOOLBOXES) -> list:
+    """Register ``{'MODELS': (cls, ...), 'HOOKS': ...}`` (classes or functions) in the
+    registries of those names of every installed toolbox of ``toolboxes``; return the toolboxes
+    found."""
     found = []
-    for toolbox in TOOLBOXES:
+    for toolbox in toolboxes:
         try:
             registries = importlib.import_module(f'{toolbox}.registry')
         except ImportError:
@@ -54,6 +59,13 @@ def register_all() -> list:
         'TRANSFORMS': (AlignResize, ),
         'HOOKS': (RNGStateHook, CheckpointFitHook),
     })
+    if 'mmdet' in found:
+        from . import panoptic
+        register({
+            'TRANSFORMS': (panoptic.LoadCocoPanopticAnnotations, ),
+            'METRICS': (panoptic.HotcocoPanopticMetric, panoptic.CocoPanopticMetricOrHotcoco),
+        }, toolboxes=('mmdet', ))
+        panoptic.fill_det_inferencer()
     config_utils.MODULE2PACKAGE.setdefault('pvt_mm', 'pvt_mm')
     # '' is mmengine's scheme for local files: pvt_mm's reader takes its place.
     CheckpointLoader.register_scheme(prefixes=['', HF_HUB_PREFIX], loader=load_checkpoint_file,

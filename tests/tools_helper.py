@@ -83,13 +83,14 @@ def _set_everywhere(node, key, value, only_lists=False):
             _set_everywhere(v, key, value, only_lists)
 
 
-def _toy_classes(model, num_classes):
-    """Set every class count of a model config to ``num_classes`` (Mask2Former also counts
-    things and stuff, and weighs each class plus "no object")."""
+def _toy_classes(model, num_classes, num_stuff=0):
+    """Set every class count of a model config to ``num_classes`` things and ``num_stuff`` stuff
+    classes (Mask2Former also weighs each class plus "no object")."""
     _set_everywhere(model, 'num_classes', num_classes)
     _set_everywhere(model, 'num_things_classes', num_classes)
-    _set_everywhere(model, 'num_stuff_classes', 0)
-    _set_everywhere(model, 'class_weight', [1.0] * num_classes + [0.1], only_lists=True)
+    _set_everywhere(model, 'num_stuff_classes', num_stuff)
+    _set_everywhere(model, 'class_weight', [1.0] * (num_classes + num_stuff) + [0.1],
+                    only_lists=True)
 
 
 def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batch_size=1):
@@ -117,6 +118,48 @@ def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batc
     test_cfg.max_per_img = 20
     if cfg.model.test_cfg.get('rpn'):  # 100 proposals instead of 1000 through the RoI heads
         cfg.model.test_cfg.rpn.update(nms_pre=100, max_per_img=100)
+    return _dump_toy(cfg, src, tmp_path)
+
+
+def toy_coco_panoptic_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160),
+                             batch_size=1):
+    """A shipped panoptic config pointed at the toy COCO panoptic dataset (3 thing classes, the
+    shapes; 1 stuff class, the background), as :func:`toy_coco_config` does for detection: the
+    model, the train pipeline, the schedule and the optimizer stay as shipped."""
+    import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
+    from mmengine.config import Config
+
+    from pvt_mm.datasets.toy import CLASSES, PANOPTIC_STUFF
+    cfg = Config.fromfile(src)
+    cfg.toy_data = dict(root='data/toy', num_train=num_train, num_val=num_val, size=size, seed=0)
+    root = 'data/toy/coco/'
+    for split in ('train', 'val', 'test'):
+        coco_split = 'train' if split == 'train' else 'val'
+        loader = cfg[f'{split}_dataloader']
+        loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
+        loader.dataset.update(
+            data_root=root, ann_file=f'annotations/panoptic_{coco_split}2017.json',
+            data_prefix=dict(img=f'{coco_split}2017/',
+                             seg=f'annotations/panoptic_{coco_split}2017/'),
+            metainfo=dict(classes=CLASSES + PANOPTIC_STUFF, thing_classes=CLASSES,
+                          stuff_classes=PANOPTIC_STUFF))
+    for split in ('val', 'test'):
+        evaluators = cfg[f'{split}_evaluator']
+        for evaluator in evaluators if isinstance(evaluators, list) else [evaluators]:
+            if evaluator.type == 'CocoMetric':
+                evaluator.ann_file = root + 'annotations/instances_val2017.json'
+            else:
+                evaluator.update(ann_file=root + 'annotations/panoptic_val2017.json',
+                                 seg_prefix=root + 'annotations/panoptic_val2017/')
+    _toy_classes(cfg.model, len(CLASSES), len(PANOPTIC_STUFF))
+    _set_everywhere(cfg.model.get('test_cfg'), 'score_thr', 0.0)
+    _set_everywhere(cfg.model.get('test_cfg'), 'max_per_image', 20)
+    # An untrained Panoptic FPN's stuff segments reach PQ and the drawings: above 64 pixels
+    # instead of 4096.
+    _set_everywhere(cfg.model.get('test_cfg'), 'stuff_area_limit', 64)
+    if cfg.model.test_cfg.get('rpn'):
+        cfg.model.test_cfg.rpn.update(nms_pre=100, max_per_img=100)
+        cfg.model.test_cfg.rcnn.max_per_img = 20
     return _dump_toy(cfg, src, tmp_path)
 
 

@@ -6,24 +6,11 @@
 # the pixel decoder. That Swin-T config is mmdet's R-50 config below plus Swin's backbone and
 # Swin's parameter names in custom_keys; inheriting the R-50 one leaves no Swin setting in the
 # resolved config (tests/test_frameworks.py checks that the recipe is Swin-T's).
-_base_ = ['mmdet::mask2former/mask2former_r50_8xb2-lsj-50e_coco.py', '../_base_/pvt_mm_plugin.py']
+_base_ = [
+    'mmdet::mask2former/mask2former_r50_8xb2-lsj-50e_coco.py', '../_base_/pvt_mm_plugin.py',
+    '../_base_/models/mask2former_pvtv2.py'
+]
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='PVTv2',
-        arch='b2',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth')),
-    panoptic_head=dict(in_channels=[64, 128, 320, 512]))
-# PVTv2's LayerNorms get what Swin-T's norms get: the backbone's lr x0.1 and no weight decay.
-# mmengine tries the longest custom key first, and a matching key bypasses norm_decay_mult, so
-# these keys must be longer than 'backbone' (Swin-T's config lists its norms block by block).
-# They match every LayerNorm of PVTv2 (patch embeddings, norm1 / norm2, the reduction norms, the
-# stage norms) whatever the arch, and no parameter of the heads.
-backbone_norm = dict(lr_mult=0.1, decay_mult=0.0)
-optim_wrapper = dict(
-    paramwise_cfg=dict(custom_keys={
-        f'.{norm}.{param}': backbone_norm
-        for norm in ('norm', 'norm1', 'norm2') for param in ('weight', 'bias')
-    }))
+    backbone=dict(_delete_=True, **_base_.pvtv2_backbone),
+    panoptic_head=dict(in_channels=_base_.pvtv2_in_channels))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.pvtv2_norm_keys))

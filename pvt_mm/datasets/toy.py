@@ -1,18 +1,23 @@
 """A deterministic toy dataset in the real COCO and ADE20K on-disk layouts.
 
 Coloured shapes (squares, circles, triangles) on textured backgrounds. Every scene is written
-twice: as a COCO instance dataset (boxes + polygon masks) and as an ADE20K semantic dataset
-(label 1 = background, 2..4 = the shapes; ADE20K's 0 = "other", ignored with
-``reduce_zero_label``, is left unused so that background is a class to learn):
+three times: as a COCO instance dataset (boxes + polygon masks), as a COCO panoptic dataset (the
+shapes are things, the background is one stuff category, a one-pixel ring around each shape is
+unlabelled, as COCO leaves boundaries) and as an ADE20K semantic dataset (label 1 = background,
+2..4 = the shapes; ADE20K's 0 = "other", ignored with ``reduce_zero_label``, is left unused so
+that background is a class to learn):
 
     <root>/coco/annotations/instances_{train,val}2017.json
+    <root>/coco/annotations/panoptic_{train,val}2017.json
+    <root>/coco/annotations/panoptic_{train,val}2017/*.png  (id = R + 256 G + 256^2 B)
     <root>/coco/{train,val}2017/*.jpg
     <root>/ade/ADEChallengeData2016/images/{training,validation}/*.jpg
     <root>/ade/ADEChallengeData2016/annotations/{training,validation}/*.png
 
 The semantic classes are ``SEG_CLASSES`` (background, square, circle, triangle; with
 ``reduce_zero_label`` labels 1-4 become 0-3), read with mmseg's generic ``BaseSegDataset``; the
-COCO categories are the shapes.
+COCO categories are the shapes (ids 1-3), and the panoptic ones add ``PANOPTIC_STUFF``
+(background, id 4).
 """
 import json
 import math
@@ -26,6 +31,7 @@ from ..fileio import atomic_write
 
 CLASSES = ('square', 'circle', 'triangle')
 SEG_CLASSES = ('background', 'square', 'circle', 'triangle')
+PANOPTIC_STUFF = ('background', )
 # Base hue (BGR) per class; each instance jitters it.
 _COLOURS = np.array([[40, 40, 220], [40, 200, 40], [220, 90, 30]], dtype=np.float32)
 SPLITS = (('train', 'training'), ('val', 'validation'))
@@ -87,10 +93,36 @@ def _write_image(path, img):
     atomic_write(buf.tobytes(), path)
 
 
+def _panoptic(instances, h, w):
+    """A scene's panoptic id map and segments: the background (stuff, id 4), each shape (thing,
+    id = category + 256 * (index + 1)) and the unlabelled ring around the shapes (id 0)."""
+    stuff_id = len(CLASSES) + 1
+    ids = np.full((h, w), stuff_id, np.int64)
+    shapes = np.zeros((h, w), np.uint8)
+    for cls, _, mask in instances:
+        shapes |= mask
+    ids[cv2.dilate(shapes, np.ones((3, 3), np.uint8)) > shapes] = 0
+    segments = [(stuff_id, stuff_id)]
+    for k, (cls, _, mask) in enumerate(instances):
+        seg_id = cls + 1 + 256 * (k + 1)
+        ids[mask > 0] = seg_id
+        segments.append((seg_id, cls + 1))
+    infos = []
+    for seg_id, category_id in segments:
+        mask = ids == seg_id
+        ys, xs = np.nonzero(mask)
+        infos.append(dict(id=seg_id, category_id=category_id, iscrowd=0, area=int(mask.sum()),
+                          bbox=[int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1),
+                                int(ys.max() - ys.min() + 1)]))
+    rgb = np.stack([ids % 256, ids // 256 % 256, ids // 65536], axis=-1).astype(np.uint8)
+    return rgb, infos
+
+
 def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
-    """Write the toy COCO and ADE20K datasets under ``root`` (skipped when already there)."""
+    """Write the toy COCO (instance and panoptic) and ADE20K datasets under ``root`` (skipped
+    when already there)."""
     stamp = osp.join(root, 'toy.json')
-    spec = dict(num_train=num_train, num_val=num_val, size=list(size), seed=seed, version=2)
+    spec = dict(num_train=num_train, num_val=num_val, size=list(size), seed=seed, version=3)
     if osp.isfile(stamp):
         with open(stamp) as f:
             if json.load(f) == spec:
@@ -104,9 +136,10 @@ def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
     for (coco_split, ade_split), count in zip(SPLITS, (num_train, num_val)):
         for d in (osp.join(coco_root, f'{coco_split}2017'),
                   osp.join(ade_root, 'images', ade_split),
-                  osp.join(ade_root, 'annotations', ade_split)):
+                  osp.join(ade_root, 'annotations', ade_split),
+                  osp.join(coco_root, 'annotations', f'panoptic_{coco_split}2017')):
             os.makedirs(d, exist_ok=True)
-        images, annotations = [], []
+        images, annotations, panoptic = [], [], []
         for i in range(count):
             img, instances, sem = make_scene(rng, h, w)
             name = f'{coco_split}_{i:05d}'
@@ -114,6 +147,11 @@ def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
             _write_image(osp.join(ade_root, 'images', ade_split, name + '.jpg'), img)
             _write_image(osp.join(ade_root, 'annotations', ade_split, name + '.png'), sem)
             images.append(dict(id=i + 1, file_name=name + '.jpg', height=h, width=w))
+            rgb, segments_info = _panoptic(instances, h, w)
+            _write_image(osp.join(coco_root, 'annotations', f'panoptic_{coco_split}2017',
+                                  name + '.png'), rgb[..., ::-1])
+            panoptic.append(dict(image_id=i + 1, file_name=name + '.png',
+                                 segments_info=segments_info))
             for cls, poly, mask in instances:
                 ys, xs = np.nonzero(mask)
                 x0, y0 = float(xs.min()), float(ys.min())
@@ -127,5 +165,13 @@ def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
                     categories=[dict(id=k + 1, name=n) for k, n in enumerate(CLASSES)])
         atomic_write(json.dumps(coco).encode(),
                      osp.join(coco_root, 'annotations', f'instances_{coco_split}2017.json'))
+        categories = [dict(id=k + 1, name=n, supercategory='shape', isthing=1,
+                           color=[int(c) for c in _COLOURS[k][::-1]])
+                      for k, n in enumerate(CLASSES)]
+        categories += [dict(id=len(CLASSES) + k + 1, name=n, supercategory='stuff', isthing=0,
+                            color=[40, 40, 40]) for k, n in enumerate(PANOPTIC_STUFF)]
+        atomic_write(json.dumps(dict(images=images, annotations=panoptic,
+                                     categories=categories)).encode(),
+                     osp.join(coco_root, 'annotations', f'panoptic_{coco_split}2017.json'))
     atomic_write(json.dumps(spec).encode(), stamp)
     return root
