@@ -33,6 +33,14 @@ FRAMEWORKS = {
         'pvtv2/mask2former_pvtv2-{}_8xb2-lsj-50e_coco.py',
         osp.join(MMDET, 'mask2former/mask2former_swin-t-p4-w7-224_8xb2-lsj-50e_coco.py'),
         'panoptic_head'),
+    'mask2former-panoptic': (
+        'pvtv2/mask2former_pvtv2-{}_8xb2-lsj-50e_coco-panoptic.py',
+        osp.join(MMDET, 'mask2former/mask2former_swin-t-p4-w7-224_8xb2-lsj-50e_coco-panoptic.py'),
+        'panoptic_head'),
+    'panoptic-fpn-1x': ('pvtv2/panoptic-fpn_pvtv2-{}_fpn_1x_coco.py',
+                        osp.join(MMDET, 'panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco.py'), 'neck'),
+    'panoptic-fpn-3x': ('pvtv2/panoptic-fpn_pvtv2-{}_fpn_ms-3x_coco.py',
+                        osp.join(MMDET, 'panoptic_fpn/panoptic-fpn_r50_fpn_ms-3x_coco.py'), 'neck'),
     'upernet': (
         'pvtv2/upernet_pvtv2-{}_8xb2-160k_ade20k-512x512.py',
         osp.join(MMSEG, 'swin',
@@ -44,16 +52,22 @@ FRAMEWORKS = {
         'decode_head'),
 }
 # Settings a base config holds for its own backbone (top-level variables and the model's init_cfg)
-# or for the plugin; everything else must be the base's.
+# or for the plugin; everything else must be the base's. pvt_mm's bases of values (names
+# starting with pvtv2_ or panoptic_) are read by the configs, not by mmdet.
 BACKBONE_ONLY = ('pretrained', 'depths', 'checkpoint_file', 'custom_keys', 'backbone_norm_multi',
                  'backbone_embed_multi', 'backbone_norm', 'custom_imports', 'custom_hooks')
+VALUE_BASES = ('pvtv2_', 'panoptic_')
+# What pvt_mm's panoptic configs name instead of mmdet's classes that import panopticapi.
+WITHOUT_PANOPTICAPI = {'LoadCocoPanopticAnnotations': 'LoadPanopticAnnotations',
+                       'CocoPanopticMetricOrHotcoco': 'CocoPanopticMetric'}
 
 
 def _without_scope(node):
     """``node`` without the ``_scope_`` keys mmengine adds to dicts inherited through
-    ``mmdet::`` / ``mmseg::``."""
+    ``mmdet::`` / ``mmseg::``, with mmdet's names for pvt_mm's panoptic transform and metric."""
     if isinstance(node, dict):
-        return {k: _without_scope(v) for k, v in node.items() if k != '_scope_'}
+        return {k: WITHOUT_PANOPTICAPI.get(v, v) if k == 'type' else _without_scope(v)
+                for k, v in node.items() if k != '_scope_'}
     if isinstance(node, (list, tuple)):
         return type(node)(_without_scope(v) for v in node)
     return node
@@ -63,14 +77,19 @@ def _recipe(cfg, widths_into):
     """The config as a dict without what the backbone dictates: the backbone, the widths it feeds,
     the parameter-wise keys; returns (rest, custom_keys)."""
     d = _without_scope(cfg.to_dict())
-    for key in BACKBONE_ONLY:
-        d.pop(key, None)
+    for key in list(d):
+        if key in BACKBONE_ONLY or key.startswith(VALUE_BASES):
+            d.pop(key)
     model = d['model']
     model.pop('backbone')
     model.pop('init_cfg', None)
     model[widths_into].pop('in_channels')
     model.get('auxiliary_head', {}).pop('in_channels', None)
     keys = d['optim_wrapper'].get('paramwise_cfg', {}).pop('custom_keys', None)
+    if d['model']['type'] == 'PanopticFPN':  # the PVTv2 paper's AdamW (test_optimizer_...)
+        d['optim_wrapper'].pop('optimizer')
+        d['optim_wrapper'].pop('paramwise_cfg', None)
+        keys = None
     return d, keys
 
 
@@ -85,6 +104,8 @@ def test_recipe_is_the_base_recipe_but_for_the_backbone(name):
         backbone = cfg.model.backbone
         assert (backbone.type, backbone.arch, backbone.drop_path_rate) == ('PVTv2', arch, 0.1)
         assert 'pvt_mm' in cfg.custom_imports.imports
+        if 'panoptic' in name:  # nothing left that imports panopticapi
+            assert not re.search(r"'(LoadPanopticAnnotations|CocoPanopticMetric)'", cfg.pretty_text)
         ours, our_keys = _recipe(cfg, widths_into)
         assert ours == theirs, arch
         kept = {k: v for k, v in (their_keys or {}).items() if not k.startswith(
@@ -103,12 +124,19 @@ def _expected(name, param_name, module, base_lr, base_wd):
     if name.startswith('mask2former'):
         no_decay = is_norm or re.search(r'query_embed|query_feat|level_embed', param_name)
         return base_lr * (0.1 if backbone else 1), 0. if no_decay else base_wd
+    if name == 'panoptic-fpn-1x':  # AdamW lr 2e-4, weight decay 1e-4 on every parameter
+        assert (base_lr, base_wd) == (2e-4, 1e-4)
+        return base_lr, base_wd
+    if name == 'panoptic-fpn-3x':  # AdamW lr 1e-4, weight decay 0.05 but on the backbone's norms
+        assert (base_lr, base_wd) == (1e-4, 0.05)
+        return base_lr, 0. if backbone and is_norm else base_wd
     assert name == 'upernet'  # no decay on the backbone's norms only (the heads' are SyncBN)
     return base_lr, 0. if backbone and is_norm else base_wd
 
 
 @pytest.mark.parametrize('name', ['dino', 'deformable-detr', 'mask2former-coco', 'upernet',
-                                  'mask2former-ade20k'])
+                                  'mask2former-ade20k', 'mask2former-panoptic', 'panoptic-fpn-1x',
+                                  'panoptic-fpn-3x'])
 def test_optimizer_treats_every_parameter_as_the_recipe_says(name):
     """Per parameter, the lr and weight decay of the built optimizer: the backbone's lr x0.1 where
     the base has it, no decay on PVTv2's LayerNorms where the base spares its backbone's norms."""

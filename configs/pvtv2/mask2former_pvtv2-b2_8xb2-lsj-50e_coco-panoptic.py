@@ -16,8 +16,10 @@ model = dict(
     backbone=dict(_delete_=True, **_base_.pvtv2_backbone),
     panoptic_head=dict(in_channels=_base_.pvtv2_in_channels))
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys=_base_.pvtv2_norm_keys))
-train_dataloader = dict(dataset=dict(pipeline=_base_.panoptic_lsj_train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=_base_.panoptic_test_pipeline))
+train_pipeline = _base_.panoptic_lsj_train_pipeline
+test_pipeline = _base_.panoptic_test_pipeline
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [
     _base_.panoptic_evaluator,

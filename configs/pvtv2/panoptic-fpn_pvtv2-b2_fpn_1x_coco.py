@@ -22,8 +22,10 @@ model = dict(
                       checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth')),
     neck=dict(in_channels=[64, 128, 320, 512]))
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', lr=0.0002, weight_decay=0.0001))
-train_dataloader = dict(dataset=dict(pipeline=_base_.panoptic_train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=_base_.panoptic_test_pipeline))
+train_pipeline = _base_.panoptic_train_pipeline
+test_pipeline = _base_.panoptic_test_pipeline
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = _base_.panoptic_evaluator
 test_evaluator = val_evaluator

@@ -4,7 +4,8 @@
 # weight decay 0.05, none on the backbone's LayerNorms ('norm' matches no head parameter: the
 # semantic head's GroupNorms are '...gn.weight').
 _base_ = './panoptic-fpn_pvtv2-b2_fpn_1x_coco.py'
-train_dataloader = dict(dataset=dict(pipeline=_base_.panoptic_ms3x_train_pipeline))
+train_pipeline = _base_.panoptic_ms3x_train_pipeline
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 train_cfg = dict(max_epochs=36, val_interval=3)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
