@@ -19,7 +19,7 @@ URL = 'https://github.com/whai362/PVT/releases/download/v2/'
 ARCH = dict(t='tiny', s='small', m='medium', l='large')
 # Configs of the frameworks beyond the papers (configs/pvtv2/README.md), which have no official
 # recipe.
-FRAMEWORK_PREFIXES = ('dino-', 'deformable-detr-', 'mask2former_', 'upernet_')
+FRAMEWORK_PREFIXES = ('dino-', 'deformable-detr-', 'mask2former_', 'panoptic-fpn_', 'upernet_')
 
 
 def _listed_models():
