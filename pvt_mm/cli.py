@@ -196,7 +196,8 @@ def run_tool(main: Callable[[], None]) -> None:
         main()
     except WriteError as err:
         raise SystemExit(f'error: {err.strerror}') from None
-    except (CheckpointError, WorkDirError, FileNotFoundError) as err:
+    except (CheckpointError, WorkDirError, FileNotFoundError,
+            compat.MissingDependencyError) as err:
         raise SystemExit(f'error: {err}') from None
 
 

@@ -36,6 +36,8 @@ from mmdet.evaluation.metrics.coco_panoptic_metric import (CocoPanopticMetric, p
                                                            print_panoptic_table)
 from pycocotools import mask as mask_utils
 
+from .compat import MissingDependencyError
+
 VOID = 0  # the id of unlabelled pixels in COCO panoptic PNGs
 
 
@@ -112,9 +114,9 @@ class HotcocoPanopticMetric(BaseMetric):
         try:
             from hotcoco import panoptic  # noqa: F401
         except ImportError:
-            raise ImportError(
+            raise MissingDependencyError(
                 'COCO panoptic evaluation needs panopticapi (mmdet\'s CocoPanopticMetric) or '
-                'hotcoco (pvt_mm\'s HotcocoPanopticMetric); neither is installed: '
+                'hotcoco (pvt_mm\'s HotcocoPanopticMetric), and neither is installed: '
                 '`pip install hotcoco` (Python >= 3.10)') from None
         super().__init__(collect_device=collect_device, prefix=prefix)
         if format_only and outfile_prefix is None:

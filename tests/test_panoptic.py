@@ -210,6 +210,13 @@ def test_without_panopticapi_configs_get_hotcoco(tmp_path):
                       HotcocoPanopticMetric)
 
 
+def test_without_hotcoco_the_metric_says_what_to_install(tmp_path, monkeypatch):
+    from pvt_mm.compat import MissingDependencyError
+    monkeypatch.setitem(sys.modules, 'hotcoco', None)  # what `import hotcoco` meets uninstalled
+    with pytest.raises(MissingDependencyError, match=r'`pip install hotcoco`'):
+        CocoPanopticMetricOrHotcoco(ann_file=None)
+
+
 def test_format_only_writes_coco_panoptic_results(tmp_path):
     ann_file, seg_prefix, samples = case_files(str(tmp_path), ['missed segment'])
     prefix = str(tmp_path / 'out' / 'results')

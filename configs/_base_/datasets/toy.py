@@ -84,3 +84,38 @@ toy_ade_train_dataloader = dict(
     batch_size=4, num_workers=1, dataset=dict(**toy_ade_dataset, pipeline=toy_ade_train_pipeline))
 toy_ade_val_dataloader = dict(
     batch_size=1, num_workers=1, dataset=dict(**toy_ade_dataset, pipeline=toy_ade_test_pipeline))
+
+# COCO panoptic layout (the same images): the shapes are things, the background is stuff, a
+# one-pixel ring around each shape is unlabelled; read and evaluated without panopticapi
+# (configs/_base_/datasets/coco_panoptic_without_panopticapi.py). mmdet's CocoPanopticDataset
+# finds annotations/panoptic_{train,val}2017.json and the PNG folders under the data root.
+toy_panoptic_dataset = dict(
+    type='CocoPanopticDataset',
+    data_root=toy_coco_root,
+    metainfo=dict(classes=('square', 'circle', 'triangle', 'background'),
+                  thing_classes=('square', 'circle', 'triangle'), stuff_classes=('background', )))
+toy_panoptic_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadCocoPanopticAnnotations'),
+    dict(type='Resize', scale=toy_img_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+toy_panoptic_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=toy_img_scale, keep_ratio=True),
+    dict(type='LoadCocoPanopticAnnotations'),
+    dict(type='PackDetInputs', meta_keys=toy_test_meta_keys)
+]
+toy_panoptic_train_dataloader = dict(
+    batch_size=4,
+    num_workers=1,
+    dataset=dict(**toy_panoptic_dataset, pipeline=toy_panoptic_train_pipeline))
+toy_panoptic_val_dataloader = dict(
+    batch_size=4,
+    num_workers=1,
+    dataset=dict(**toy_panoptic_dataset, pipeline=toy_panoptic_test_pipeline))
+toy_panoptic_evaluator = dict(
+    type='CocoPanopticMetricOrHotcoco',
+    ann_file=toy_coco_root + 'annotations/panoptic_val2017.json',
+    seg_prefix=toy_coco_root + 'annotations/panoptic_val2017/')
