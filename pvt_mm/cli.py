@@ -6,7 +6,6 @@ The toolbox is chosen by the config's ``default_scope`` (``'mmdet'`` or ``'mmseg
 ``tools/train.py`` and one ``tools/test.py`` serve detection and segmentation alike.
 """
 import glob
-import importlib
 import logging
 import os
 import os.path as osp
@@ -18,73 +17,20 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
-from . import compat
+from . import apis, compat
 from .fileio import (ATOMIC_BACKEND, CheckpointError, WriteError, read_checkpoint,
                      resolve_checkpoint)
 
-TOOLBOXES = ('mmdet', 'mmseg')
-
-
 def load_config(path: str, cfg_options: Optional[dict] = None,
-                work_dir: Optional[str] = None, write_toy_data: bool = True) -> Config:
-    """Parse ``path`` (``pvt_mm::`` and ``mmdet::``/``mmseg::`` bases resolve), apply
-    ``--cfg-options``, set ``work_dir`` (default ``./work_dirs/<config name>``), and write the
-    toy dataset a quickstart config names in ``toy_data`` if it is not there yet (unless
-    ``write_toy_data`` is False)."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
-    # Not yapf-formatted: mmengine's Runner prints the config four times per start (log, two
-    # dumps, message hub) and yapf takes about a second each for a detector's; the text is the
-    # same Python, a key per line. (mmengine 0.10's fromfile drops its own format_python_code.)
-    cfg = Config(cfg._cfg_dict, cfg_text=cfg.text, filename=cfg.filename,
-                 env_variables=cfg.env_variables, format_python_code=False)
-    _drop_scope(cfg._cfg_dict, 'pvt_mm')
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    toolbox(cfg)
-    if write_toy_data and cfg.get('toy_data'):
-        from .datasets import generate_toy_data
-        generate_toy_data(**cfg.toy_data)
+                work_dir: Optional[str] = None) -> Config:
+    """:func:`pvt_mm.apis.load_config` and the work dir: ``work_dir``, else the config's, else
+    ``./work_dirs/<config name>``."""
+    cfg = apis.load_config(path, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
     return cfg
-
-
-def _drop_scope(node, scope: str) -> None:
-    """Remove ``_scope_=scope`` that mmengine puts on dicts inherited through ``scope::``.
-
-    pvt_mm has no registries of its own (its modules live in mmdet's and mmseg's), so the
-    inherited parts of a ``pvt_mm::`` config must build in the config's ``default_scope``.
-    """
-    if isinstance(node, dict):
-        if node.get('_scope_') == scope:
-            del node['_scope_']
-        for value in node.values():
-            _drop_scope(value, scope)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _drop_scope(value, scope)
-
-
-def toolbox(cfg: Config) -> str:
-    """'mmdet' or 'mmseg', from the config's ``default_scope``."""
-    scope = cfg.get('default_scope')
-    if scope not in TOOLBOXES:
-        raise ValueError(f'config default_scope must be one of {TOOLBOXES}, got {scope!r}')
-    return scope
-
-
-def model_registry(cfg: Config):
-    """The MODELS registry of the config's toolbox, with its default scope set and its models
-    registered: what builds ``cfg.model`` outside a Runner (benchmark, FLOPs, ONNX export)."""
-    from mmengine.registry import init_default_scope
-    scope = toolbox(cfg)
-    init_default_scope(scope)
-    importlib.import_module(f'{scope}.models')
-    return importlib.import_module(f'{scope}.registry').MODELS
 
 
 def setup_launcher(cfg: Config, launcher: str) -> None:
@@ -248,7 +194,7 @@ def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
     if show:
         hook.show, hook.wait_time = True, wait_time
     if show_dir:
-        if toolbox(cfg) == 'mmdet':
+        if apis.toolbox(cfg) == 'mmdet':
             hook.test_out_dir = show_dir
         else:
             cfg.visualizer.save_dir = show_dir
@@ -259,7 +205,7 @@ def enable_tta(cfg: Config) -> None:
     missing = [k for k in ('tta_model', 'tta_pipeline') if k not in cfg]
     if missing:
         raise RuntimeError(f'--tta: the config defines no {" / ".join(missing)} '
-                           f'({toolbox(cfg)} supports TTA where the config provides them)')
+                           f'({apis.toolbox(cfg)} supports TTA where the config provides them)')
     cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
@@ -277,7 +223,7 @@ def set_output(cfg: Config, out: Optional[str]) -> None:
     """``--out``: detection results to a pickle; segmentation predictions as PNGs in a dir."""
     if out is None:
         return
-    if toolbox(cfg) == 'mmdet':
+    if apis.toolbox(cfg) == 'mmdet':
         if not out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out for detection must be a .pkl file, got {out}')
         evaluators = cfg.test_evaluator

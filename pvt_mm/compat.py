@@ -31,16 +31,12 @@ class MissingDependencyError(ImportError):
 
 def _sync_bn_to_bn(node) -> int:
     """Replace ``type='SyncBN'`` norm configs by ``'BN'`` in place; return how many."""
+    from .apis import iter_dicts
     count = 0
-    if isinstance(node, dict):
-        if node.get('type') == 'SyncBN':
-            node['type'] = 'BN'
+    for d in iter_dicts(node):
+        if d.get('type') == 'SyncBN':
+            d['type'] = 'BN'
             count += 1
-        for value in node.values():
-            count += _sync_bn_to_bn(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            count += _sync_bn_to_bn(value)
     return count
 
 

@@ -293,11 +293,6 @@ def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
         HistoryBuffer._statistics_methods.update(statistics)
 
 
-def is_remote(ref: str) -> bool:
-    """An http(s) URL or an ``hf-hub:`` reference (as opposed to a local path)."""
-    return str(ref).startswith(('http://', 'https://', HF_HUB_PREFIX))
-
-
 def resolve_checkpoint(ref: str) -> str:
     """A local file for a checkpoint reference: a path as it is; an http(s) URL downloaded once
     into torch's hub cache (:func:`download_cache_path`); ``hf-hub:ORG/NAME[@REVISION][/FILE]``

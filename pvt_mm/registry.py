@@ -7,7 +7,8 @@
 - COCO panoptic without ``panopticapi`` (:mod:`pvt_mm.panoptic`), in MMDetection's registries:
   the transform ``LoadCocoPanopticAnnotations``, the metrics ``HotcocoPanopticMetric`` and
   ``CocoPanopticMetricOrHotcoco`` (what pvt_mm's panoptic configs name), and the id conversion
-  handed to ``DetInferencer`` where ``panopticapi`` is absent;
+  handed to ``DetInferencer`` where ``panopticapi`` is absent (so with mmdet installed,
+  ``import pvt_mm`` imports mmdet's datasets, evaluation and apis modules, their bases);
 - :func:`~pvt_mm.fileio.read_checkpoint` as mmengine's loader of local checkpoint files and of
   ``hf-hub:`` references, so every load (``load_from``, ``--resume``, ``init_cfg``, the
   inferencers) reads safetensors too and reports a bad file by name;

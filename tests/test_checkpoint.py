@@ -112,11 +112,11 @@ def test_wrong_arch_checkpoint_is_refused(tmp_path):
     path = tmp_path / 'b1.pth'
     torch.save(official(PVTv2, 'b1').state_dict(), path)
     model = PVTv2(arch='b0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(CheckpointError, match=re.escape(f'PVTv2: {path}: its tensors do not fit '
-                                                        'this arch (')) as err:
+    with pytest.raises(CheckpointError, match=re.escape(
+            f"PVTv2: {path} ('official' layout) does not fit the model: fits 0 of")) as err:
         model.init_weights()
-    assert 'stages.0.patch_embed.proj.weight: [64, 3, 7, 7] in the file, [32, 3, 7, 7]' in str(
-        err.value)
+    assert 'stages.0.patch_embed.proj.weight: (64, 3, 7, 7) vs (32, 3, 7, 7)' in str(err.value)
+    assert str(err.value).endswith('the weights of another size?')
 
 
 def test_malformed_layout_keys_are_named_with_the_file(tmp_path):
@@ -126,7 +126,7 @@ def test_malformed_layout_keys_are_named_with_the_file(tmp_path):
     mmdet = {'layers.0.0.projection.weight': torch.zeros(32, 3, 7, 7),
              'layers.0.1.foo': torch.zeros(1)}
     official_v1 = dict(official(PVT, 'tiny').state_dict(), pos_embed1=torch.zeros(64))
-    for model, sd, expected in [(PVTv2(arch='b0'), mmdet, 'unexpected keys: [\'layers.0.1.foo\']'),
+    for model, sd, expected in [(PVTv2(arch='b0'), mmdet, '1 unexpected (first: layers.0.1.foo)'),
                                 (PVT(arch='tiny'), official_v1,
                                  'stages.0.pos_embed: a position embedding of shape (64,)')]:
         path = tmp_path / 'malformed.pth'
@@ -150,3 +150,34 @@ def test_detect_format():
     sd, fmt, dropped = convert_state_dict(official(PVTv2, 'b0').state_dict())
     assert fmt == 'official' and dropped == ['head.weight', 'head.bias']
     assert set(sd) == set(PVTv2(arch='b0').state_dict())
+
+
+def test_a_new_layout_is_one_entry_of_the_table(tmp_path, monkeypatch):
+    """A layout added to ``LAYOUTS`` (here: pvt_mm's keys under ``enc.``) is detected, converted
+    with its key mapping (what ``convert_pvt.py --show-mapping`` prints), loaded by a backbone's
+    ``init_cfg``, and listed where no layout fits."""
+    from pvt_mm.fileio import CheckpointError
+    from pvt_mm.models import checkpoint
+
+    def from_enc(sd):
+        for k, v in sd.items():
+            yield k[len('enc.'):], k, v
+
+    layout = checkpoint.Layout('enc', lambda k: k.startswith('enc.'), from_enc,
+                               classification_head=False)
+    monkeypatch.setattr(checkpoint, 'LAYOUTS', checkpoint.LAYOUTS + (layout, ))
+    ref = PVTv2(arch='b0')
+    sd = {'enc.' + k: v for k, v in ref.state_dict().items()}
+    assert detect_format(sd) == 'enc'
+    mapping = []
+    out, fmt, dropped = convert_state_dict(sd, mapping=mapping)
+    assert (fmt, dropped, list(out)) == ('enc', [], list(ref.state_dict()))
+    assert mapping[0] == ('enc.stages.0.patch_embed.proj.weight', 'stages.0.patch_embed.proj.weight')
+    path = tmp_path / 'enc.pth'
+    torch.save(sd, path)
+    model = PVTv2(arch='b0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model.init_weights()
+    assert all(torch.equal(v, ref.state_dict()[k]) for k, v in model.state_dict().items())
+    with pytest.raises(CheckpointError, match=r'no known PVT layout \(transformers, timm, pvt_mm, '
+                                              r'official, mmdet, enc\)'):
+        convert_state_dict({'conv1.weight': torch.zeros(1)})

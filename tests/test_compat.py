@@ -31,7 +31,10 @@ def test_pvt_mm_scope_from_an_editable_install():
 def test_import_leaves_warnings_and_file_backends_alone():
     """A config's custom_imports of pvt_mm registers modules; it installs no warning filter and
     keeps mmengine's local file backend (pvt_mm's tools choose atomic writes for checkpoints)."""
-    code = ('import warnings, torch, mmcv.cnn, mmdet.registry, mmseg.registry; '
+    # What pvt_mm imports of the toolboxes (the panoptic classes' bases in mmdet's datasets,
+    # evaluation and apis modules, which import scipy and sympy: they install filters) first.
+    code = ('import warnings, torch, mmcv.cnn, mmdet.registry, mmseg.registry, mmdet.datasets, '
+            'mmdet.evaluation, mmdet.apis; '
             'from mmengine.fileio import get_file_backend; before = list(warnings.filters); '
             'import pvt_mm; '
             'assert warnings.filters == before, warnings.filters[:3]; '

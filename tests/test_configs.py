@@ -227,7 +227,7 @@ def test_inherit_by_path_and_by_scope(tmp_path):
     seg.write_text("_base_ = 'pvt_mm::pvtv2/fpn_pvtv2-b1_8xb4-40k_ade20k-512x512.py'\n")
     assert Config.fromfile(str(seg)).model.backbone.arch == 'b1'
     # Loaded as our tools load it, a pvt_mm:: config builds in its toolbox's scope.
-    from pvt_mm.cli import load_config
+    from pvt_mm.apis import load_config
     for path, cls in [(by_scope, 'RetinaNet'), (seg, 'EncoderDecoder')]:
         assert type(build_model(load_config(str(path)))).__name__ == cls
 
@@ -396,7 +396,7 @@ def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):
     (project / 'my_retinanet.py').write_text(
         "_base_ = 'pvt_mm::pvt/retinanet_pvt-t_fpn_1x_coco.py'\n"
         "model = dict(bbox_head=dict(num_classes=20))\n")
-    code = ("from pvt_mm.cli import load_config; "
+    code = ("from pvt_mm.apis import load_config; "
             "print(load_config('{}').model.bbox_head.num_classes)")
     proc = subprocess.run([sys.executable, '-c', code.format('my_project/configs/my_retinanet.py')],
                           cwd=tmp_path, capture_output=True, text=True)

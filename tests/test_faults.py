@@ -15,7 +15,8 @@ import pytest
 import torch
 
 from pvt_mm.fileio import download_cache_path, read_checkpoint
-from tools_helper import ROOT, SMALL_TOY, TOOLS, config, in_process, load_weights, run, tool
+from tools_helper import (ROOT, SMALL_TOY, TOOLS, config, hub_cache, in_process, load_weights,
+                          run, tool)
 
 RETINANET = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
 FPN = config('quickstart/fpn_pvtv2-b0_toy-192x192.py')
@@ -34,18 +35,6 @@ def trained(tmp_path_factory):
     return root, root / 'work' / 'epoch_1.pth'
 
 
-def _hub_cache(root, repo, files):
-    """``files`` ({name: path}) in huggingface_hub's cache layout, as the main branch of
-    ``repo`` (what ``hf_hub_download`` leaves after fetching them)."""
-    commit = 'b' * 40
-    repo_dir = root / f'models--{repo.replace("/", "--")}'
-    (repo_dir / 'refs').mkdir(parents=True)
-    (repo_dir / 'refs' / 'main').write_text(commit)
-    (repo_dir / 'snapshots' / commit).mkdir(parents=True)
-    for name, path in files.items():
-        shutil.copy(path, repo_dir / 'snapshots' / commit / name)
-
-
 @pytest.fixture(scope='module')
 def files(trained, tmp_path_factory):
     """The trained checkpoint cut in half, and saved as safetensors (whole model, and in a
@@ -56,7 +45,7 @@ def files(trained, tmp_path_factory):
     (root / 'truncated.pth').write_bytes(data[:len(data) // 2])
     weights = {k: v.contiguous() for k, v in load_weights(trained[1]).items()}
     save_file(weights, root / 'model.safetensors')
-    _hub_cache(root / 'hub', 'someone/toy-retinanet', {'model.safetensors':
+    hub_cache(root / 'hub', 'someone/toy-retinanet', {'model.safetensors':
                                                        root / 'model.safetensors'})
     return root
 

@@ -20,6 +20,7 @@ from safetensors.torch import save_file
 from pvt_mm import fileio
 from pvt_mm.fileio import (CheckpointError, WriteError, _history_buffer_getattr, atomic_write,
                            read_checkpoint, resolve_checkpoint)
+from tools_helper import hub_cache
 
 WEIGHTS = OrderedDict(w=torch.arange(6.).reshape(2, 3), b=torch.ones(3, dtype=torch.float16))
 HAS_SAFE_GLOBALS = hasattr(torch.serialization, 'safe_globals')
@@ -304,26 +305,14 @@ def test_urls_are_downloaded_once_and_failures_are_one_named_error(tmp_path, goo
         read_checkpoint('https://pvt-mm-test.invalid/pvt_v2_b0.pth')
 
 
-def _hub_cache(root, repo, files):
-    """``files`` ({name: path}) in huggingface_hub's cache layout for ``repo``'s main branch."""
-    commit = 'a' * 40
-    repo_dir = root / f'models--{repo.replace("/", "--")}'
-    (repo_dir / 'refs').mkdir(parents=True)
-    (repo_dir / 'refs' / 'main').write_text(commit)
-    snapshot = repo_dir / 'snapshots' / commit
-    snapshot.mkdir(parents=True)
-    for name, path in files.items():
-        (snapshot / name).write_bytes(path.read_bytes())
-
-
 def test_hf_hub_references_read_the_cache_offline_and_misses_are_named(tmp_path, good,
                                                                        monkeypatch):
     """huggingface_hub's own cache and offline mode (no network here): a cached file loads, a
     missing repository or file is one error naming the reference, the reason and the cache."""
     import huggingface_hub
     cache = tmp_path / 'hub'
-    _hub_cache(cache, 'timm/pvt_v2_b0.in1k', {'model.safetensors': good['safetensors']})
-    _hub_cache(cache, 'someone/only_bin', {'pytorch_model.bin': good['zip']})
+    hub_cache(cache, 'timm/pvt_v2_b0.in1k', {'model.safetensors': good['safetensors']})
+    hub_cache(cache, 'someone/only_bin', {'pytorch_model.bin': good['zip']})
     monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_CACHE', str(cache))
     monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_OFFLINE', True)
     assert set(read_checkpoint('hf-hub:timm/pvt_v2_b0.in1k')) == set(WEIGHTS)

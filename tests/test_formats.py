@@ -12,9 +12,9 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
 from pvt_mm import PVT, PVTv2
-from pvt_mm.cli import load_config
+from pvt_mm.apis import load_config
 from pvt_mm.testing import OfficialPVT
-from tools_helper import CONFIGS, SMALL_TOY, TOOLS, build_model, config, in_process
+from tools_helper import CONFIGS, SMALL_TOY, TOOLS, build_model, config, hub_cache, in_process
 
 CONVERTER = osp.join(TOOLS, 'model_converters', 'convert_pvt.py')
 
@@ -131,19 +131,6 @@ def _timm_layout(official_sd):
     return out
 
 
-def _hub_cache(root, repo, files):
-    """``files`` ({name: bytes}) in huggingface_hub's cache layout, as the main branch of
-    ``repo`` (what ``hf_hub_download`` leaves after fetching them)."""
-    commit = 'a' * 40
-    repo_dir = root / f'models--{repo.replace("/", "--")}'
-    (repo_dir / 'refs').mkdir(parents=True)
-    (repo_dir / 'refs' / 'main').write_text(commit)
-    snapshot = repo_dir / 'snapshots' / commit
-    snapshot.mkdir(parents=True)
-    for name, data in files.items():
-        (snapshot / name).write_bytes(data)
-
-
 @pytest.fixture
 def offline_hub(tmp_path, monkeypatch):
     """huggingface_hub reading only a cache prepared in ``tmp_path / 'hub'`` (HF_HUB_OFFLINE)."""
@@ -169,7 +156,7 @@ def test_timm_safetensors_from_the_hub(offline_hub, tmp_path, arch):
     assert 'patch_embed.proj.weight' in timm_sd and 'stages.1.downsample.proj.weight' in timm_sd
     save_file(timm_sd, tmp_path / 'model.safetensors')
     repo = f'timm/pvt_v2_{arch.replace("-", "_")}.in1k'
-    _hub_cache(offline_hub, repo, {'model.safetensors': (tmp_path / 'model.safetensors')
+    hub_cache(offline_hub, repo, {'model.safetensors': (tmp_path / 'model.safetensors')
                                    .read_bytes()})
     model = PVTv2(arch=arch, init_cfg=dict(type='Pretrained', checkpoint=f'hf-hub:{repo}'))
     model.init_weights()

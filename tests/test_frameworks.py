@@ -12,6 +12,8 @@ from mmengine.optim import build_optim_wrapper
 from torch.nn import GroupNorm, LayerNorm
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from pvt_mm.apis import iter_dicts
+
 from tools_helper import (build_model, config, in_process, tool, toy_ade_config, toy_coco_config,
                           written_metrics)
 
@@ -62,15 +64,15 @@ WITHOUT_PANOPTICAPI = {'LoadCocoPanopticAnnotations': 'LoadPanopticAnnotations',
                        'CocoPanopticMetricOrHotcoco': 'CocoPanopticMetric'}
 
 
-def _without_scope(node):
-    """``node`` without the ``_scope_`` keys mmengine adds to dicts inherited through
-    ``mmdet::`` / ``mmseg::``, with mmdet's names for pvt_mm's panoptic transform and metric."""
-    if isinstance(node, dict):
-        return {k: WITHOUT_PANOPTICAPI.get(v, v) if k == 'type' else _without_scope(v)
-                for k, v in node.items() if k != '_scope_'}
-    if isinstance(node, (list, tuple)):
-        return type(node)(_without_scope(v) for v in node)
-    return node
+def _without_scope(cfg_dict):
+    """The config (a dict, changed in place) without the ``_scope_`` keys mmengine adds to dicts
+    inherited through ``mmdet::`` / ``mmseg::``, with mmdet's names for pvt_mm's panoptic
+    transform and metric."""
+    for d in iter_dicts(cfg_dict):
+        d.pop('_scope_', None)
+        if d.get('type') in WITHOUT_PANOPTICAPI:
+            d['type'] = WITHOUT_PANOPTICAPI[d['type']]
+    return cfg_dict
 
 
 def _recipe(cfg, widths_into):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from pvt_mm.apis import build_model  # noqa: F401  (what the tests import from here)
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(ROOT, 'tools')
 CONFIGS = osp.join(ROOT, 'configs')
@@ -52,14 +54,21 @@ def written_metrics(work_dir):
     return json.loads(log.read_text().splitlines()[-1])
 
 
+def hub_cache(root, repo, files):
+    """``files`` ({name: path or bytes}) in huggingface_hub's cache layout under ``root``, as the
+    main branch of ``repo`` (what ``hf_hub_download`` leaves after fetching them)."""
+    commit = 'a' * 40
+    repo_dir = Path(root) / f'models--{repo.replace("/", "--")}'
+    (repo_dir / 'refs').mkdir(parents=True)
+    (repo_dir / 'refs' / 'main').write_text(commit)
+    snapshot = repo_dir / 'snapshots' / commit
+    snapshot.mkdir(parents=True)
+    for name, data in files.items():
+        (snapshot / name).write_bytes(data if isinstance(data, bytes) else Path(data).read_bytes())
+
+
 def config(rel):
     return osp.join(CONFIGS, rel)
-
-
-def build_model(cfg):
-    """Build ``cfg.model`` in its toolbox (the config's default_scope)."""
-    from pvt_mm import cli
-    return cli.model_registry(cfg).build(cfg.model)
 
 
 def load_weights(path):
@@ -73,14 +82,10 @@ def load_weights(path):
 def _set_everywhere(node, key, value, only_lists=False):
     """Set ``key`` to ``value`` in every dict of a nested config that has it (``only_lists``:
     where its value is a list)."""
-    if isinstance(node, dict):
-        if key in node and (not only_lists or isinstance(node[key], list)):
-            node[key] = value
-        for v in node.values():
-            _set_everywhere(v, key, value, only_lists)
-    elif isinstance(node, (list, tuple)):
-        for v in node:
-            _set_everywhere(v, key, value, only_lists)
+    from pvt_mm.apis import iter_dicts
+    for d in iter_dicts(node):
+        if key in d and (not only_lists or isinstance(d[key], list)):
+            d[key] = value
 
 
 def _toy_classes(model, num_classes, num_stuff=0):

@@ -13,7 +13,7 @@ import torch
 from mmengine.config import DictAction
 
 import pvt_mm  # noqa: F401
-from pvt_mm import cli
+from pvt_mm import apis, cli
 
 
 def parse_args():
@@ -34,9 +34,10 @@ def main():
     if not osp.isfile(args.image):
         raise SystemExit(f'image not found: {args.image}')
     cfg = cli.load_config(args.config, args.cfg_options)
+    apis.write_toy_data(cfg)
     checkpoint = cli.check_checkpoint(args.checkpoint)
     image = mmcv.imread(args.image, channel_order='rgb')
-    if cli.toolbox(cfg) == 'mmdet':
+    if apis.toolbox(cfg) == 'mmdet':
         from mmdet.apis import inference_detector, init_detector
         from mmdet.registry import VISUALIZERS
         model = init_detector(cfg, checkpoint, device=args.device)

@@ -10,7 +10,7 @@ file and the figures (``--allow-partial-checkpoint`` evaluates it anyway, with a
 import argparse
 
 import pvt_mm  # noqa: F401  (registers PVT, the pvt_mm:: config scope and the compat fixes)
-from pvt_mm import cli
+from pvt_mm import apis, cli
 
 
 def parse_args():
@@ -33,6 +33,7 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = cli.load_config(args.config, args.cfg_options, args.work_dir)
+    apis.write_toy_data(cfg)  # a quickstart config's dataset, on first use
     cli.setup_launcher(cfg, args.launcher)
     cli.prepare_work_dir(cfg)
     cfg.load_from = cli.check_checkpoint(args.checkpoint)

@@ -6,7 +6,7 @@
 import argparse
 
 import pvt_mm  # noqa: F401  (registers PVT, the pvt_mm:: config scope and the compat fixes)
-from pvt_mm import cli
+from pvt_mm import apis, cli
 
 
 def parse_args():
@@ -25,6 +25,7 @@ def parse_args():
 def main():
     args = parse_args()
     cfg = cli.load_config(args.config, args.cfg_options, args.work_dir)
+    apis.write_toy_data(cfg)  # a quickstart config's dataset, on first use
     cli.setup_launcher(cfg, args.launcher)
     cli.prepare_work_dir(cfg)
     cli.set_precision(cfg, args.amp)

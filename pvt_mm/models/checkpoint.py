@@ -1,6 +1,9 @@
-"""The one place where PVT checkpoint layouts are recognised and converted to pvt_mm's.
+"""The one place where PVT checkpoint layouts are recognised and converted to pvt_mm's, and
+where a checkpoint is compared with a model.
 
-Known layouts of a backbone state dict (keys relative to the backbone):
+Known layouts of a backbone state dict (keys relative to the backbone), one :class:`Layout`
+each in :data:`LAYOUTS` (detection, conversion, the tools' messages and ``--show-mapping`` all
+derive from that table):
 
 - ``pvt_mm``: ``stages.0.patch_embed.proj.weight``, ``stages.0.blocks.0.attn.q.weight``, ...
 - ``official``: the PVT repository's classification release and its mmdet 2.x / mmseg 0.x
@@ -27,14 +30,15 @@ loading (``init_cfg`` Pretrained, a whole detector/segmentor checkpoint via ``lo
 
 Whole-model layouts are converted before a checkpoint is loaded (:func:`convert_mmdet2_detr`, by
 the tools' :class:`~pvt_mm.engine.CheckpointFitHook` and by ``convert_pvt.py``), and
-:func:`checkpoint_fit` says how much of a model a checkpoint covers. :func:`read_checkpoint` is
+:func:`checkpoint_fit` says how a checkpoint fits a model (keys and shapes: what is missing,
+unexpected or of another shape), for :func:`load_pretrained`, the hook and the tools. :func:`read_checkpoint` is
 the one way pvt_mm reads a checkpoint file (:mod:`pvt_mm.fileio`).
 """
 import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -42,28 +46,12 @@ from mmengine.logging import print_log
 
 from ..fileio import CheckpointError, read_checkpoint
 
+# Keys of the classification models' heads and final norms, which a backbone has no use for.
 CLASSIFICATION_ONLY = re.compile(
     r'^(head\.|head_dist\.|cls_token$|norm\.|classifier\.|'
     r'((pvt|pvt_v2)\.)?encoder\.(layer_norm\.|patch_embeddings\.\d+\.cls_token$))')
 _TRANSFORMERS = re.compile(
     r'^((pvt_v2|pvt)\.)?encoder\.(layers\.\d+\.(patch_embedding|blocks)|patch_embeddings|block)\.')
-
-
-def detect_format(keys) -> str:
-    """Name the layout of a backbone state dict from its keys: pvt_mm, official, mmdet, timm,
-    transformers (or unknown)."""
-    keys = list(keys)
-    if any(_TRANSFORMERS.match(k) for k in keys):
-        return 'transformers'
-    if any(k.startswith('patch_embed.') or '.downsample.' in k for k in keys):
-        return 'timm'
-    if any(k.startswith('stages.') for k in keys):
-        return 'pvt_mm'
-    if any(re.match(r'(patch_embed|block|pos_embed)\d', k) for k in keys):
-        return 'official'
-    if any(re.match(r'layers\.\d+\.\d', k) for k in keys):
-        return 'mmdet'
-    return 'unknown'
 
 
 def _from_official(sd):
@@ -173,8 +161,52 @@ def _identity(sd):
         yield k, k, v
 
 
-_CONVERTERS = {'official': _from_official, 'timm': _from_timm, 'mmdet': _from_mmdet,
-               'transformers': _from_transformers, 'pvt_mm': _identity}
+@dataclass(frozen=True)
+class Layout:
+    """A checkpoint layout of PVT backbone weights: its name, how its keys are recognised, how
+    they convert to pvt_mm's (a generator of ``(new key, old key, tensor)``), and whether its
+    files may carry a classification head and final norm (:data:`CLASSIFICATION_ONLY`), which
+    conversion drops."""
+    name: str
+    recognises: Callable[[str], bool]
+    convert: Callable[[Dict[str, torch.Tensor]], Iterator[Tuple[str, str, torch.Tensor]]]
+    classification_head: bool = True
+
+
+# Every layout pvt_mm reads, in the order they are tried: the first that recognises any key
+# names the layout (transformers' and timm's keys contain ``stages.`` / ``patch_embed`` too, so
+# they come before pvt_mm's and the official ones). Adding a layout is adding an entry here.
+LAYOUTS = (
+    Layout('transformers', _TRANSFORMERS.match, _from_transformers),
+    Layout('timm', lambda k: k.startswith('patch_embed.') or '.downsample.' in k, _from_timm),
+    Layout('pvt_mm', lambda k: k.startswith('stages.'), _identity, classification_head=False),
+    Layout('official', lambda k: re.match(r'(patch_embed|block|pos_embed)\d', k) is not None,
+           _from_official),
+    Layout('mmdet', lambda k: re.match(r'layers\.\d+\.\d', k) is not None, _from_mmdet),
+)
+
+
+def find_layout(keys) -> Optional[Layout]:
+    """The layout of a backbone state dict from its keys (None: no known layout)."""
+    keys = list(keys)
+    for layout in LAYOUTS:
+        if any(layout.recognises(k) for k in keys):
+            return layout
+    return None
+
+
+def detect_format(keys) -> str:
+    """The name of a backbone state dict's layout (:data:`LAYOUTS`), or ``'unknown'``."""
+    layout = find_layout(keys)
+    return layout.name if layout else 'unknown'
+
+
+def no_layout_message(keys) -> str:
+    """Why a state dict with ``keys`` holds no PVT weights, listing the known layouts."""
+    keys = sorted(keys)
+    return (f'no PVT weights found: no known PVT layout '
+            f'({", ".join(layout.name for layout in LAYOUTS)}) fits its keys {keys[:6]}'
+            f'{" ..." if len(keys) > 6 else ""} ({len(keys)} keys)')
 
 
 def convert_state_dict(sd: Dict[str, torch.Tensor], model=None, mapping: Optional[list] = None
@@ -186,15 +218,14 @@ def convert_state_dict(sd: Dict[str, torch.Tensor], model=None, mapping: Optiona
     embeddings are fitted to its grids (the release checkpoints' extra cls-token slot is
     removed; other grids are resized bilinearly).
     """
-    fmt = detect_format(sd)
-    if fmt == 'unknown':
-        raise CheckpointError(
-            f'no PVT weights found: no known PVT layout (pvt_mm, official, mmdet, timm, '
-            f'transformers) fits the keys {sorted(sd)[:8]}{" ..." if len(sd) > 8 else ""}')
-    dropped = [k for k in sd if fmt != 'pvt_mm' and CLASSIFICATION_ONLY.match(k)]
+    layout = find_layout(sd)
+    if layout is None:
+        raise CheckpointError(no_layout_message(sd))
+    fmt = layout.name
+    dropped = [k for k in sd if layout.classification_head and CLASSIFICATION_ONLY.match(k)]
     kept = OrderedDict((k, v) for k, v in sd.items() if k not in dropped)
     out = OrderedDict()
-    for new, old, v in _CONVERTERS[fmt](kept):
+    for new, old, v in layout.convert(kept):
         out[new] = v
         if mapping is not None:
             mapping.append((old, new))
@@ -237,7 +268,7 @@ def adapt_state_dict(model, state_dict: dict, prefix: str = '', quiet: bool = Fa
     sub = {k[len(prefix):]: k for k in state_dict if k.startswith(prefix)}
     if not sub:
         return
-    if detect_format(sub) == 'unknown':
+    if find_layout(sub) is None:
         return
     converted, fmt, dropped = convert_state_dict({k: state_dict[v] for k, v in sub.items()},
                                                  model)
@@ -249,6 +280,26 @@ def adapt_state_dict(model, state_dict: dict, prefix: str = '', quiet: bool = Fa
         if dropped:
             msg += f'; dropped {len(dropped)} classification-only keys ({", ".join(dropped)})'
         print_log(msg, logger='current')
+
+
+WRAPPER_PREFIX = 'module.'  # what DataParallel / DistributedDataParallel add to every key
+BACKBONE_PREFIX = 'backbone.'  # a whole detector's / segmentor's backbone
+
+
+def without_wrapper(state_dict: dict) -> dict:
+    """``state_dict`` without the ``module.`` prefix a wrapped model's keys carry."""
+    n = len(WRAPPER_PREFIX)
+    return {k[n:] if k.startswith(WRAPPER_PREFIX) else k: v for k, v in state_dict.items()}
+
+
+def backbone_prefix(state_dict: dict) -> str:
+    """``'backbone.'`` for a whole-model state dict, ``''`` for a backbone-only one."""
+    return BACKBONE_PREFIX if any(k.startswith(BACKBONE_PREFIX) for k in state_dict) else ''
+
+
+def sub_state_dict(state_dict: dict, prefix: str) -> dict:
+    """The entries under ``prefix``, with the prefix removed."""
+    return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
 
 
 def unwrap_state_dict(ckpt: dict) -> dict:
@@ -263,47 +314,33 @@ def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
     """Load a checkpoint file of any known layout into a PVT backbone, strictly.
 
     ``prefix`` selects a sub-module of a whole-model checkpoint (e.g. ``'backbone.'``). A file
-    with no PVT weights, missing or unexpected keys, or tensors of other shapes (another arch's
-    weights) raise a :class:`CheckpointError` naming the file and the keys.
+    with no PVT weights, or that does not fit the model (:func:`checkpoint_fit`: missing or
+    unexpected keys, tensors of other shapes, e.g. another arch's weights) raises a
+    :class:`CheckpointError` naming the file and the keys.
     """
     name = type(model).__name__
-    ckpt = read_checkpoint(filename)
-    state_dict = unwrap_state_dict(ckpt)
+    state_dict = unwrap_state_dict(read_checkpoint(filename))
     if not isinstance(state_dict, dict) or not all(
             isinstance(v, torch.Tensor) for v in state_dict.values()):
         raise CheckpointError(f'{name}: {filename}: no PVT weights found (not a state dict of '
                               'tensors)')
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
-        state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        state_dict = sub_state_dict(state_dict, prefix)
         if not state_dict:
             raise CheckpointError(f'{name}: {filename}: no keys start with prefix {prefix!r}')
-    state_dict = {k[len('module.'):] if k.startswith('module.') else k: v
-                  for k, v in state_dict.items()}
-    if detect_format(state_dict) == 'unknown':
-        raise CheckpointError(
-            f'{name}: {filename}: no PVT weights found: no known PVT layout (pvt_mm, official, '
-            f'mmdet, timm, transformers) fits its keys {sorted(state_dict)[:5]} ... '
-            f'({len(state_dict)} keys)')
+    state_dict = without_wrapper(state_dict)
+    if find_layout(state_dict) is None:
+        raise CheckpointError(f'{name}: {filename}: {no_layout_message(state_dict)}')
     try:
-        result = model.load_state_dict(state_dict, strict=False)
+        fit = checkpoint_fit(model, state_dict)
     except CheckpointError as err:  # from the layout conversion: name the file too
         raise CheckpointError(f'{name}: {filename}: {err}') from None
-    except RuntimeError as err:
-        mismatched = re.findall(r'size mismatch for ([\w.]+): copying a param with shape '
-                                r'torch.Size\((\[[\d, ]*\])\) from checkpoint, the shape in current '
-                                r'model is torch.Size\((\[[\d, ]*\])\)', str(err))
-        if not mismatched:
-            raise
-        first = '; '.join(f'{k}: {a} in the file, {b} in the model' for k, a, b in mismatched[:3])
-        raise CheckpointError(
-            f'{name}: {filename}: its tensors do not fit this arch ({len(mismatched)} of other '
-            f'shapes, first: {first}): the weights of another size?') from None
-    if result.missing_keys or result.unexpected_keys:
-        raise CheckpointError(
-            f'{name}: checkpoint {filename} does not fit the model '
-            f'(format {detect_format(state_dict)!r}).\n'
-            f'missing keys: {result.missing_keys}\nunexpected keys: {result.unexpected_keys}')
+    if not fit.complete:
+        hint = ': the weights of another size?' if fit.mismatched else ''
+        raise CheckpointError(f'{name}: {filename} ({detect_format(state_dict)!r} layout) does '
+                              f'not fit the model: {fit.describe()}{hint}')
+    model.load_state_dict(state_dict, strict=True)
     print_log(f'{name}: loaded pretrained weights from {filename}', logger='current')
 
 
@@ -316,8 +353,8 @@ def convert_checkpoint(state_dict: Dict[str, torch.Tensor], model=None,
     """
     state_dict = dict(state_dict)
     convert_mmdet2_detr(state_dict)
-    prefix = 'backbone.' if any(k.startswith('backbone.') for k in state_dict) else ''
-    backbone = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    prefix = backbone_prefix(state_dict)
+    backbone = sub_state_dict(state_dict, prefix)
     pairs = []
     converted, fmt, dropped = convert_state_dict(backbone, model, pairs)
     out = OrderedDict((k, v) for k, v in state_dict.items() if not k.startswith(prefix))
@@ -360,16 +397,23 @@ def convert_mmdet2_detr(state_dict: dict) -> int:
 
 @dataclass
 class CheckpointFit:
-    """How a state dict covers a model's tensors (``num_batches_tracked`` aside)."""
+    """How a state dict covers a model's tensors (``num_batches_tracked`` aside): the one
+    comparison of a checkpoint with a model (loading, the tools, the Runner's hook)."""
     fitted: int
     total: int
     missing: List[str] = field(default_factory=list)
-    mismatched: List[str] = field(default_factory=list)
+    mismatched: List[str] = field(default_factory=list)  # 'key: (file shape) vs (model shape)'
     unexpected: List[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every tensor of the model, of its shape, and nothing else."""
+        return self.fitted == self.total and not self.unexpected
 
     def describe(self) -> str:
         parts = [f'fits {self.fitted} of the model\'s {self.total} tensors']
-        for title, keys in (('missing', self.missing), ('shape mismatch', self.mismatched),
+        for title, keys in (('missing', self.missing), ('shape mismatch (file vs model)',
+                                                        self.mismatched),
                             ('unexpected', self.unexpected)):
             if keys:
                 parts.append(f'{len(keys)} {title} (first: {", ".join(keys[:3])})')
@@ -377,18 +421,20 @@ class CheckpointFit:
 
 
 def checkpoint_fit(model, state_dict: dict) -> CheckpointFit:
-    """How ``state_dict`` (a whole-model checkpoint's weights) fits ``model``, after the layout
-    conversions loading applies (``module.`` prefixes, PVT backbone layouts)."""
-    sd = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
+    """How ``state_dict`` fits ``model`` (a whole model, or a PVT backbone), after the
+    conversions loading applies (``module.`` prefixes, the PVT backbones' layouts), by keys and
+    shapes."""
+    sd = without_wrapper(state_dict)
     for name, module in model.named_modules():
         if callable(getattr(module, '_adapt_checkpoint', None)):  # PVT / PVTv2
             adapt_state_dict(module, sd, f'{name}.' if name else '', quiet=True)
-    expected = {k: v for k, v in model.state_dict().items()
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()
                 if not k.endswith('num_batches_tracked')}
     shape = {k: tuple(getattr(v, 'shape', ())) for k, v in sd.items()}
+    mismatched = [k for k in expected if k in sd and shape[k] != expected[k]]
     return CheckpointFit(
-        fitted=sum(k in sd and shape[k] == tuple(v.shape) for k, v in expected.items()),
+        fitted=sum(k in sd for k in expected) - len(mismatched),
         total=len(expected),
         missing=[k for k in expected if k not in sd],
-        mismatched=[k for k, v in expected.items() if k in sd and shape[k] != tuple(v.shape)],
+        mismatched=[f'{k}: {shape[k]} vs {expected[k]}' for k in mismatched],
         unexpected=[k for k in sd if k not in expected and not k.endswith('num_batches_tracked')])

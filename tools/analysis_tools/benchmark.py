@@ -319,11 +319,11 @@ def compare_whole_models(args):
     from mmengine.logging import MMLogger
     from mmengine.optim import build_optim_wrapper
 
-    from pvt_mm import PVT, PVTv2, cli
+    from pvt_mm import PVT, PVTv2, apis, cli
     MMLogger.get_instance('benchmark', log_level=logging.WARNING)  # no weight-init report
-    cfg = cli.load_config(args.config, write_toy_data=False)
-    scope = cli.toolbox(cfg)
-    registry = cli.model_registry(cfg)
+    cfg = apis.load_config(args.config)
+    scope = apis.toolbox(cfg)
+    registry = apis.model_registry(cfg)
     import mmdet.models  # noqa: F401  (mmdet's PVT, also for mmseg configs)
     shape = tuple(args.shape or ((800, 1333) if scope == 'mmdet' else (512, 512)))
     backbone = cfg.model.backbone
@@ -394,13 +394,13 @@ def benchmark_config(args):
     from mmengine.logging import MMLogger
     from mmengine.optim import build_optim_wrapper
 
-    from pvt_mm import cli
+    from pvt_mm import apis, cli
     MMLogger.get_instance('benchmark', log_level=logging.WARNING)  # no weight-init report
-    cfg = cli.load_config(args.config, write_toy_data=False)
+    cfg = apis.load_config(args.config)
     cfg.model.backbone.init_cfg = None
     cli.set_precision(cfg, args.amp)
-    scope = cli.toolbox(cfg)
-    registry = cli.model_registry(cfg)
+    scope = apis.toolbox(cfg)
+    registry = apis.model_registry(cfg)
     shape = tuple(args.shape or ((800, 1333) if scope == 'mmdet' else (512, 512)))
     torch.manual_seed(0)
     model = registry.build(cfg.model)

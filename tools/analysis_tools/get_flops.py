@@ -11,7 +11,7 @@ import argparse
 import torch
 from mmengine.config import DictAction
 
-from pvt_mm import cli
+from pvt_mm import apis, cli
 from pvt_mm.models import ARCH_NAMES, backbone_arch
 from pvt_mm.analysis import DenseForward, ImageNetClassifier, count_flops, count_params
 
@@ -33,10 +33,10 @@ def build(args):
     if args.arch:
         cls, name = backbone_arch(args.arch)
         return ImageNetClassifier(cls(arch=name, out_indices=(3, ))), (224, 224), args.arch
-    cfg = cli.load_config(args.config, args.cfg_options)
+    cfg = apis.load_config(args.config, args.cfg_options)
     cfg.model.backbone.init_cfg = None
-    shape = (800, 1280) if cli.toolbox(cfg) == 'mmdet' else (512, 512)
-    return DenseForward(cli.model_registry(cfg).build(cfg.model)), shape, args.config
+    shape = (800, 1280) if apis.toolbox(cfg) == 'mmdet' else (512, 512)
+    return DenseForward(apis.build_model(cfg)), shape, args.config
 
 
 def main():

@@ -17,9 +17,10 @@ import os.path as osp
 import torch
 
 import pvt_mm  # noqa: F401  (registers PVT, the pvt_mm:: config scope and the compat fixes)
-from pvt_mm import cli, deployment
+from pvt_mm import apis, cli, deployment
 from pvt_mm.fileio import CheckpointError, read_checkpoint
-from pvt_mm.models.checkpoint import checkpoint_fit, load_pretrained, unwrap_state_dict
+from pvt_mm.models.checkpoint import (backbone_prefix, checkpoint_fit, load_pretrained,
+                                      unwrap_state_dict)
 
 
 def parse_args():
@@ -41,18 +42,17 @@ def build(args):
 
     from mmengine.logging import MMLogger
     MMLogger.get_instance('export_onnx', log_level=logging.WARNING)  # no weight-init report
-    cfg = cli.load_config(args.config, write_toy_data=False)
+    cfg = apis.load_config(args.config)
     cfg.model.backbone.init_cfg = None
-    model = cli.model_registry(cfg).build(cfg.model)
+    model = apis.build_model(cfg)
     model.init_weights()
     if args.checkpoint:
         state_dict = unwrap_state_dict(read_checkpoint(args.checkpoint))
-        whole = any(k.startswith('backbone.') for k in state_dict)
-        if args.backbone_only and not whole:
+        if args.backbone_only and not backbone_prefix(state_dict):
             load_pretrained(model.backbone, args.checkpoint)
         else:
             fit = checkpoint_fit(model, state_dict)
-            if fit.fitted < fit.total:
+            if not fit.complete:
                 raise CheckpointError(f'{args.checkpoint}: {fit.describe()}')
             model.load_state_dict(state_dict, strict=False)
     return model.eval()

@@ -21,7 +21,8 @@ import torch
 from pvt_mm import cli
 from pvt_mm.fileio import CheckpointError, atomic_write, read_checkpoint
 from pvt_mm.models import ARCH_NAMES, backbone_arch
-from pvt_mm.models.checkpoint import convert_checkpoint, unwrap_state_dict
+from pvt_mm.models.checkpoint import (backbone_prefix, checkpoint_fit, convert_checkpoint,
+                                      sub_state_dict, unwrap_state_dict)
 
 
 def parse_args():
@@ -60,21 +61,9 @@ def main():
     if dropped:
         print('dropped: ' + ', '.join(dropped))
     if backbone is not None:
-        prefix = 'backbone.' if any(k.startswith('backbone.') for k in converted) else ''
-        sub = {k[len(prefix):]: v for k, v in converted.items() if k.startswith(prefix)}
-        expected = backbone.state_dict()
-        missing = sorted(set(expected) - set(sub))
-        unexpected = sorted(set(sub) - set(expected))
-        shapes = [f'{k}: {tuple(sub[k].shape)} vs {tuple(v.shape)}' for k, v in expected.items()
-                  if k in sub and sub[k].shape != v.shape]
-        if missing or unexpected or shapes:
-            lines = [f'{args.src} does not fit --arch {args.arch}:']
-            for title, keys in (('missing', missing), ('unexpected', unexpected),
-                                ('shape mismatch (checkpoint vs arch)', shapes)):
-                if keys:
-                    lines.append(f'  {title}: ' + ', '.join(keys[:20]) +
-                                 (f' ... ({len(keys)} in all)' if len(keys) > 20 else ''))
-            raise SystemExit('\n'.join(lines))
+        fit = checkpoint_fit(backbone, sub_state_dict(converted, backbone_prefix(converted)))
+        if not fit.complete:
+            raise SystemExit(f'{args.src} does not fit --arch {args.arch}: {fit.describe()}')
         print(f'fits {args.arch}: every backbone tensor matches')
     out = dict(state_dict=converted)
     if isinstance(ckpt, dict) and isinstance(ckpt.get('meta'), dict):
