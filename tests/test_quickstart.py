@@ -1,8 +1,7 @@
 """The README's quickstart, run as written: both trainings from an empty directory and both demo
-commands. The validation curves must end where the README's one-thread rows say (the suite runs
-one thread per process), within the tolerance the README gives (another CPU rounds differently,
-and the points in between vary more); the toy segmentation speaks its own class names, and the
-demos draw into work_dirs/."""
+commands. The validation curves must end where tests/quickstart_figures.py says (one thread per
+process, as the suite runs), within its tolerances; the toy segmentation speaks its own class
+names, and the demos draw into work_dirs/. The README's table shows those figures."""
 import json
 import re
 
@@ -10,17 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from quickstart_figures import AP_TOLERANCE, DETECTION, MIOU_TOLERANCE, SEGMENTATION
 from tools_helper import ROOT, config, tool
 
 DET = 'configs/quickstart/retinanet_pvtv2-b0_fpn_toy.py'
 SEG = 'configs/quickstart/fpn_pvtv2-b0_toy-192x192.py'
-# The tolerance the README states for its quickstart figures' end points.
-AP_TOLERANCE, MIOU_TOLERANCE = 0.06, 5.0
 
 
 def readme_row(title, threads=1):
     """The README quickstart table's row whose first cell starts with ``title`` and whose second
-    names ``threads`` threads (the suite runs one thread per process)."""
+    names ``threads`` threads."""
     with open(f'{ROOT}/README.md') as f:
         for line in f:
             cells = [c.strip() for c in line.split('|')]
@@ -33,17 +31,23 @@ def numbers(text):
     return [float(v) for v in re.findall(r'\d+\.\d+', text)]
 
 
+def test_readme_shows_the_quickstart_figures():
+    """The README's one-thread rows are the figures the quickstart tests check."""
+    det = readme_row(DETECTION['row'])
+    assert numbers(det.split('bbox AP50 ')[1].split(' at epochs')[0]) == DETECTION['ap50']
+    assert numbers(det.split('(AP ')[1]) == [DETECTION['ap']]
+    seg = readme_row(SEGMENTATION['row'])
+    assert numbers(seg.split('mIoU ')[1].split(' at ')[0]) == SEGMENTATION['miou']
+    assert f'{AP_TOLERANCE} AP and {MIOU_TOLERANCE:g}\nmIoU' in open(f'{ROOT}/README.md').read()
+
+
 def test_detection_quickstart_as_the_readme_says(tmp_path):
     out = tool('train.py', config(DET[len('configs/'):]), cwd=tmp_path, timeout=1200)
     val = re.findall(r'Epoch\(val\) +\[(\d+)\]\[\d+/\d+\] +coco/bbox_mAP: (\d\.\d+) +'
                      r'coco/bbox_mAP_50: (\d\.\d+)', out)
-    assert [int(e) for e, _, _ in val] == [4, 8, 12]
-    row = readme_row('RetinaNet PVTv2-b0')
-    curve, final_ap = row.split('bbox AP50 ')[1].split(' at epochs')[0], row.split('(AP ')[1]
-    expected = numbers(curve)
-    assert len(expected) == 3
-    assert float(val[-1][2]) == pytest.approx(expected[-1], abs=AP_TOLERANCE), (val, row)
-    assert float(val[-1][1]) == pytest.approx(numbers(final_ap)[0], abs=AP_TOLERANCE), val
+    assert [int(e) for e, _, _ in val] == DETECTION['epochs']
+    assert float(val[-1][2]) == pytest.approx(DETECTION['ap50'][-1], abs=AP_TOLERANCE), val
+    assert float(val[-1][1]) == pytest.approx(DETECTION['ap'], abs=AP_TOLERANCE), val
     ckpt = tmp_path / 'work_dirs/retinanet_pvtv2-b0_fpn_toy/epoch_12.pth'
     image = tmp_path / 'data/toy/coco/val2017/val_00000.jpg'
     out = tool('demo.py', image, config(DET[len('configs/'):]), ckpt, '--out',
@@ -58,8 +62,8 @@ def test_detection_quickstart_as_the_readme_says(tmp_path):
 def test_segmentation_quickstart_as_the_readme_says(tmp_path):
     out = tool('train.py', config(SEG[len('configs/'):]), cwd=tmp_path, timeout=1200)
     val = re.findall(r'Iter\(val\) +\[\d+/\d+\] +aAcc: \d+\.\d+ +mIoU: (\d+\.\d+)', out)
-    expected = numbers(readme_row('Semantic FPN PVTv2-b0').split('mIoU ')[1].split(' at ')[0])
-    assert len(val) == len(expected) == 4
+    expected = SEGMENTATION['miou']
+    assert len(val) == len(expected) == len(SEGMENTATION['iterations'])
     assert float(val[-1]) == pytest.approx(expected[-1], abs=MIOU_TOLERANCE), (val, expected)
     # The per-class table names the toy classes, not ADE20K's.
     for name in ('background', 'square', 'circle', 'triangle'):
