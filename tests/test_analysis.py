@@ -82,12 +82,41 @@ def test_benchmark_compare_measures_every_implementation():
     assert 'vs transformers' in out.split('per interleaved round')[1]
 
 
-def _benchmark_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('pvt_benchmark', BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def test_interleaved_times_alternate_and_drop_the_warm_up():
+    from pvt_mm import benchmark as bench
+    calls = []
+    times = bench.interleaved_times({'a': lambda: calls.append('a'),
+                                     'b': lambda: calls.append('b')}, rounds=3, device='cpu')
+    assert calls == ['a', 'b'] * 4  # one warm-up round, then three
+    assert {k: len(v) for k, v in times.items()} == {'a': 3, 'b': 3}
+
+
+def test_saved_activation_bytes_counts_each_storage_once_without_parameters():
+    from pvt_mm import benchmark as bench
+    x = torch.randn(1000, requires_grad=True)  # a leaf, not a Parameter: an activation here
+    w = torch.nn.Parameter(torch.randn(1000))
+
+    def fn():
+        y = x.exp()  # saves its result: 4000 bytes
+        (y * w).sum().backward()  # saves y (already counted) and w (a parameter)
+
+    assert bench.saved_activation_bytes(fn) == 4000
+
+
+def test_fresh_process_measures_memory_and_raises_its_errors():
+    """A backbone step's peak extra memory, measured in a new process, is that of its
+    activations (at least what autograd saves); an implementation that cannot build the arch
+    raises its own error here."""
+    from pvt_mm import benchmark as bench
+    peak = bench.in_fresh_process(bench.backbone_memory, 'pvt_mm', 'pvtv2-b0', (128, 128), 'cpu',
+                                  False)
+    model = bench.build_backbone('pvt_mm', 'pvtv2-b0').train()
+    saved = bench.saved_activation_bytes(
+        bench.backbone_step(model, torch.randn(1, 3, 128, 128), 'cpu', False))
+    assert peak >= saved > 0
+    with pytest.raises(ValueError, match='mmdet has no linear-SRA PVT'):
+        bench.in_fresh_process(bench.backbone_memory, 'mmdet', 'pvtv2-b2-li', (64, 64), 'cpu',
+                               False)
 
 
 @pytest.mark.parametrize('impl', ['pvt_mm', 'mmdet', 'reference'])
@@ -96,7 +125,7 @@ def test_benchmark_step_backpropagates_real_gradients(impl):
     so it would only backpropagate rounding noise; the benchmark's step (fixed random output
     gradients) reaches each implementation's first patch embedding at full size, the same
     gradient every step, and leaves no gradients behind."""
-    bench = _benchmark_module()
+    from pvt_mm import benchmark as bench
     torch.manual_seed(0)
     model = bench.build_backbone(impl, 'pvtv2-b0').train()
     first = next(p for p in model.parameters() if p.dim() == 4 and p.shape[1] == 3)
@@ -104,7 +133,7 @@ def test_benchmark_step_backpropagates_real_gradients(impl):
     first.register_hook(lambda g: seen.append(g.norm().item()))
     x = torch.randn(1, 3, 64, 64)
     sum(o.mean() for o in model(x)).backward()
-    step = bench.make_step(model, x, 'cpu', False)
+    step = bench.backbone_step(model, x, 'cpu', False)
     step()
     step()
     assert seen[0] < 1e-6 * seen[1]
