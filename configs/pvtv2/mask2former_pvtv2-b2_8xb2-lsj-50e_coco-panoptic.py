@@ -9,7 +9,7 @@
 # instance metrics (bbox, segm AP on instances_val2017.json) are mmdet's CocoMetric, as in mmdet.
 _base_ = [
     'mmdet::mask2former/mask2former_r50_8xb2-lsj-50e_coco-panoptic.py',
-    '../_base_/pvt_mm_plugin.py', '../_base_/models/mask2former_pvtv2.py',
+    '../_base_/pvt_mm_plugin.py', '../_base_/models/pvtv2_backbone.py',
     '../_base_/datasets/coco_panoptic_without_panopticapi.py'
 ]
 model = dict(

@@ -8,7 +8,7 @@
 # resolved config (tests/test_frameworks.py checks that the recipe is Swin-T's).
 _base_ = [
     'mmdet::mask2former/mask2former_r50_8xb2-lsj-50e_coco.py', '../_base_/pvt_mm_plugin.py',
-    '../_base_/models/mask2former_pvtv2.py'
+    '../_base_/models/pvtv2_backbone.py'
 ]
 model = dict(
     backbone=dict(_delete_=True, **_base_.pvtv2_backbone),

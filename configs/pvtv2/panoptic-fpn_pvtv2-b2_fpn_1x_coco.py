@@ -8,19 +8,12 @@
 # Panoptic annotations are loaded and PQ is evaluated without panopticapi
 # (configs/_base_/datasets/coco_panoptic_without_panopticapi.py).
 _base_ = [
-    'mmdet::panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco.py',
+    'mmdet::panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco.py', '../_base_/models/pvtv2_backbone.py',
     '../_base_/datasets/coco_panoptic_without_panopticapi.py'
 ]
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='PVTv2',
-        arch='b2',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth')),
-    neck=dict(in_channels=[64, 128, 320, 512]))
+    backbone=dict(_delete_=True, **_base_.pvtv2_backbone),
+    neck=dict(in_channels=_base_.pvtv2_in_channels))
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', lr=0.0002, weight_decay=0.0001))
 train_pipeline = _base_.panoptic_train_pipeline
 test_pipeline = _base_.panoptic_test_pipeline

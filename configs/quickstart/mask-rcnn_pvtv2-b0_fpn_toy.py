@@ -12,11 +12,8 @@ val_dataloader = _base_.toy_coco_instance_val_dataloader
 test_dataloader = val_dataloader
 val_evaluator = _base_.toy_coco_evaluator
 test_evaluator = val_evaluator
-train_cfg = dict(max_epochs=12, val_interval=4)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=50),
-    dict(type='MultiStepLR', begin=0, end=12, by_epoch=True, milestones=[9, 11], gamma=0.1)
-]
-optim_wrapper = dict(optimizer=dict(lr=0.0005))
-default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=4, max_keep_ckpts=2))
+train_cfg = _base_.toy_det_train_cfg
+param_scheduler = _base_.toy_det_param_scheduler
+optim_wrapper = _base_.toy_det_optim_wrapper
+default_hooks = _base_.toy_det_default_hooks
 randomness = dict(seed=0)

@@ -5,6 +5,18 @@
 # (every name starts with toy_ because two bases may not share a key).
 toy_data = dict(root='data/toy', num_train=64, num_val=16, size=(192, 256), seed=0)
 
+# The detection quickstarts' CPU schedule (RetinaNet, Mask R-CNN, Panoptic FPN): 12 epochs of 16
+# iterations, a 50-iteration warm-up, lr x0.1 at epochs 9 and 11, AdamW lr 5e-4, validation and
+# a checkpoint every 4 epochs.
+toy_det_train_cfg = dict(max_epochs=12, val_interval=4)
+toy_det_param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=50),
+    dict(type='MultiStepLR', begin=0, end=12, by_epoch=True, milestones=[9, 11], gamma=0.1)
+]
+toy_det_optim_wrapper = dict(optimizer=dict(lr=0.0005))
+toy_det_default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=4,
+                                                                      max_keep_ckpts=2))
+
 # COCO layout, 3 classes: keep-ratio resize to 256x192, flip; 4 images per batch.
 toy_coco_root = 'data/toy/coco/'
 toy_coco_dataset = dict(

@@ -1,7 +1,8 @@
-# PVTv2-b2 in mmdet's Mask2Former (the COCO instance and panoptic configs take these values; every
-# name starts with pvtv2_ because two bases may not share a key): the backbone, its four stage
-# widths into the pixel decoder, and the parameter-wise keys that give PVTv2's LayerNorms what
-# Swin-T's norms get in mmdet's Swin-T recipes (the backbone's lr x0.1 and no weight decay).
+# PVTv2-b2 as the backbone of a framework config that inherits an mmdet base (Mask2Former's COCO
+# instance and panoptic configs, Panoptic FPN's take these values; every name starts with pvtv2_
+# because two bases may not share a key): the backbone, its four stage widths, and the
+# parameter-wise keys that give PVTv2's LayerNorms what Swin-T's norms get in mmdet's Swin-T
+# Mask2Former recipes (the backbone's lr x0.1 and no weight decay).
 # mmengine tries the longest custom key first, and a matching key bypasses norm_decay_mult, so
 # these keys must be longer than 'backbone' (Swin-T's config lists its norms block by block).
 # They match every LayerNorm of PVTv2 (patch embeddings, norm1 / norm2, the reduction norms, the
