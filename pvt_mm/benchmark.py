@@ -8,7 +8,6 @@ import copy
 import multiprocessing
 import os
 import resource
-import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Dict, List, Sequence, Tuple
@@ -44,10 +43,6 @@ def interleaved_times(fns: Dict[str, Callable[[], object]], rounds: int, device:
             if i >= warmup:
                 times[name].append(t)
     return times
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
 
 
 def _rss_bytes() -> int:
@@ -243,6 +238,6 @@ def whole_model_steps(cfg, model_cfg, data: dict, device: str) -> Dict[str, Call
 
 
 __all__ = ['IMPLS', 'backbone_memory', 'backbone_step', 'backbone_times', 'build_backbone',
-           'in_fresh_process', 'interleaved_times', 'median', 'mmdet_backbone_cfg',
+           'in_fresh_process', 'interleaved_times', 'mmdet_backbone_cfg',
            'peak_extra_memory', 'saved_activation_bytes', 'time_call', 'toy_batch',
            'whole_model_steps']

@@ -19,10 +19,9 @@ its own home:
 
 :mod:`pvt_mm.registry` registers the transform and the metrics in mmdet's registries.
 """
-import datetime
 import importlib.util
 import os.path as osp
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmcv
 import numpy as np
@@ -127,13 +126,16 @@ class HotcocoPanopticMetric(BaseMetric):
         self.seg_prefix = seg_prefix
         self.backend_args = backend_args
         self._coco_api = None
+        self._cats = None  # (categories, label -> category id), once dataset_meta is known
         if ann_file:
             with get_local_path(ann_file, backend_args=backend_args) as local_path:
                 self._coco_api = COCOPanoptic(local_path)
 
-    def _categories(self) -> Dict[int, dict]:
+    def _categories(self) -> Tuple[Dict[int, dict], List[int]]:
         """{category id: {'id', 'name', 'isthing'}} of the evaluated classes, and the category id
         of each label: the annotation file's ids, else the labels themselves."""
+        if self._cats is not None:
+            return self._cats
         classes = self.dataset_meta['classes']
         if self._coco_api is not None:
             cat_ids = self._coco_api.get_cat_ids(cat_names=classes)
@@ -142,7 +144,8 @@ class HotcocoPanopticMetric(BaseMetric):
             things = set(self.dataset_meta['thing_classes'])
             cat_ids = list(range(len(classes)))
             cats = {i: dict(id=i, name=n, isthing=int(n in things)) for i, n in enumerate(classes)}
-        return cats, cat_ids
+        self._cats = cats, cat_ids
+        return self._cats
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         num_classes = len(self.dataset_meta['classes'])
@@ -227,9 +230,8 @@ class HotcocoPanopticMetric(BaseMetric):
                     else:
                         ann['score'] = 1.0
                     annotations.append(ann)
-            datasets[side] = dict(
-                info=dict(date_created=str(datetime.datetime.now())), images=images,
-                categories=list(cats.values()), annotations=annotations)
+            datasets[side] = dict(images=images, categories=list(cats.values()),
+                                  annotations=annotations)
         evaluator = panoptic.PanopticEval(datasets['gt'], datasets['pred'])
         evaluator.evaluate()
         report = evaluator.results()
@@ -237,8 +239,13 @@ class HotcocoPanopticMetric(BaseMetric):
         classwise = None
         if self.classwise:
             per_class = report['per_class']
-            classwise = {cats[c]['name']: per_class.get(c, per_class.get(str(c)))
-                         for c in cats}
+            # A category without ground truth or predictions: hotcoco reports -1, panopticapi
+            # (and so mmdet's table) 0.
+            zeros = dict(pq=0., sq=0., rq=0., tp=0, fp=0, fn=0)
+            classwise = {}
+            for c in cats:
+                row = per_class.get(c, zeros)
+                classwise[cats[c]['name']] = row if row['tp'] + row['fp'] + row['fn'] else zeros
         print_panoptic_table(pq_results, classwise, logger=logger)
         return parse_pq_results(pq_results)
 

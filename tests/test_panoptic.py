@@ -203,6 +203,22 @@ def test_pq_of_all_cases_together(tmp_path):
     assert got['coco_panoptic/RQ_th'] == pytest.approx(100 * (3 / 3.5 + 0) / 2)
 
 
+def test_classwise_table_lists_every_class(tmp_path, capsys):
+    """``classwise=True`` logs mmdet's per-class table: a class with no segments on either side
+    (b in the perfect case) appears with zeros, as in mmdet's."""
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance(f'classwise-{tmp_path.name}')  # current, writing to captured stdout
+    ann_file, seg_prefix, samples = case_files(str(tmp_path), ['perfect'])
+    evaluate(HotcocoPanopticMetric(ann_file=ann_file, seg_prefix=seg_prefix, classwise=True),
+             samples)
+    table = capsys.readouterr().out.split('Classwise Panoptic Evaluation Results')[1]
+    cells = [c.strip() for line in table.splitlines() if line.startswith('|')
+             for c in line.strip('|').split('|')]  # mmdet's table: 2 classes a row, 4 cells each
+    rows = {cells[i]: cells[i + 1:i + 4] for i in range(0, len(cells), 4)
+            if cells[i] in META['classes']}
+    assert rows == {'a': ['100.000'] * 3, 'b': ['0.000'] * 3, 's': ['100.000'] * 3}
+
+
 def test_without_panopticapi_configs_get_hotcoco(tmp_path):
     assert not has_panopticapi()  # the test environment is the one users without git have
     ann_file, seg_prefix, _ = case_files(str(tmp_path), ['perfect'])

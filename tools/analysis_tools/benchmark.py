@@ -34,6 +34,7 @@ import argparse
 import copy
 import logging
 import resource
+import statistics
 
 import torch
 
@@ -85,7 +86,7 @@ def compare_backbones(args):
             times = bench.in_fresh_process(bench.backbone_times, list(res), arch, shape,
                                            args.device, args.amp, args.steps)
             for impl, rounds in times.items():
-                res[impl].update(rounds=rounds, seconds=bench.median(rounds))
+                res[impl].update(rounds=rounds, seconds=statistics.median(rounds))
                 print(f'  {arch:10s} {shape_text:9s} {impl:12s} step {res[impl]["seconds"]:7.3f} '
                       f's (rounds: {", ".join(f"{t:.3f}" for t in rounds)})', flush=True)
             rows.append((arch, shape_text, res))
@@ -161,7 +162,7 @@ def compare_whole_models(args):
     times = bench.interleaved_times(
         {(impl, kind): fn for impl, s in steps.items() for kind, fn in s.items()}, args.steps,
         args.device)
-    med = {key: bench.median(t) for key, t in times.items()}
+    med = {key: statistics.median(t) for key, t in times.items()}
     for impl in steps:
         print(f'  {impl:7s} train_step {med[impl, "train"]:7.3f} s   test_step '
               f'{med[impl, "test"]:7.3f} s   saved activations {saved[impl] / 2**20:7.0f} MiB  '
@@ -185,14 +186,14 @@ def benchmark_config(args):
     print(f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
           f'({torch.get_num_threads()} threads)', flush=True)
     test = bench.interleaved_times({'test': steps['test']}, args.steps, args.device)['test']
-    print(f'inference: {1 / bench.median(test):.2f} images/s', flush=True)
+    print(f'inference: {1 / statistics.median(test):.2f} images/s', flush=True)
     if args.device == 'cuda':
         torch.cuda.reset_peak_memory_stats()
     train = bench.interleaved_times({'train': steps['train']}, args.steps, args.device)['train']
     peak = (torch.cuda.max_memory_allocated() if args.device == 'cuda' else
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     saved = bench.saved_activation_bytes(steps['train'])
-    print(f'training step: {bench.median(train):.3f} s (steps: '
+    print(f'training step: {statistics.median(train):.3f} s (steps: '
           f'{", ".join(f"{t:.2f}" for t in train)}), peak memory {peak / 2**20:.0f} MiB '
           f'({"allocated" if args.device == "cuda" else "process resident set"}), saved '
           f'activations {saved / 2**30:.2f} GiB')
