@@ -1,7 +1,7 @@
 """Measuring PVT models: step times interleaved across implementations, peak memory, autograd's
 saved activations, and the peers pvt_mm is compared with (mmdet 3.x's built-in
-``PyramidVisionTransformer(V2)``, a reference written the way the official code is, Hugging Face
-transformers' ``PvtV2Backbone``). ``tools/analysis_tools/benchmark.py`` prints them
+``PyramidVisionTransformer(V2)``, a reference written the way the official code is, timm's
+``pvt_v2`` and Hugging Face transformers' ``PvtV2Backbone``). ``tools/analysis_tools/benchmark.py`` prints them
 (docs/benchmark.md).
 """
 import copy
@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
 
-IMPLS = ('pvt_mm', 'mmdet', 'reference', 'transformers', 'pvt_mm+cp')
+IMPLS = ('pvt_mm', 'mmdet', 'reference', 'timm', 'transformers', 'pvt_mm+cp')
 
 
 def time_call(fn: Callable[[], object], device: str) -> float:
@@ -115,6 +115,11 @@ def build_backbone(impl: str, arch: str) -> torch.nn.Module:
             forward = OfficialPVT.forward_pyramid
 
         return Reference(1 if cls is PVT else 2, **spec)
+    if impl == 'timm':
+        if cls is PVT:
+            raise ValueError('timm has no PVT v1')
+        import timm
+        return timm.create_model('pvt_v2_' + name.replace('-', '_'), features_only=True)
     if impl == 'transformers':
         if cls is PVT:
             raise ValueError('transformers\' PVT v1 runs at its configured image size only')
@@ -163,33 +168,36 @@ def backbone_step(model: torch.nn.Module, x: torch.Tensor, device: str,
 
 
 def _backbone_steps(impls: Sequence[str], arch: str, shape: Tuple[int, int], device: str,
-                    amp: bool) -> Dict[str, Callable[[], None]]:
+                    amp: bool, batch: int) -> Dict[str, Callable[[], None]]:
     torch.manual_seed(0)
-    x = torch.randn(1, 3, *shape, device=device)
+    x = torch.randn(batch, 3, *shape, device=device)
     return {impl: backbone_step(build_backbone(impl, arch).to(device).train(), x, device, amp)
             for impl in impls}
 
 
 def backbone_memory(impl: str, arch: str, shape: Tuple[int, int], device: str,
-                    amp: bool) -> int:
+                    amp: bool, batch: int = 1) -> int:
     """Peak extra memory of one training step of ``impl``'s backbone (run it
     :func:`in_fresh_process`)."""
-    (step, ) = _backbone_steps([impl], arch, shape, device, amp).values()
+    (step, ) = _backbone_steps([impl], arch, shape, device, amp, batch).values()
     return peak_extra_memory(step, device)
 
 
 def backbone_times(impls: Sequence[str], arch: str, shape: Tuple[int, int], device: str,
-                   amp: bool, rounds: int) -> Dict[str, List[float]]:
+                   amp: bool, rounds: int, batch: int = 1) -> Dict[str, List[float]]:
     """Training step times of the implementations' backbones, interleaved, one warm-up round."""
-    return interleaved_times(_backbone_steps(impls, arch, shape, device, amp), rounds, device)
+    return interleaved_times(_backbone_steps(impls, arch, shape, device, amp, batch), rounds,
+                            device)
 
 
 def toy_batch(cfg, shape: Tuple[int, int], batch: int = 1) -> dict:
-    """``batch`` copies of one uint8 image and its annotations (three boxes, with masks for a
-    Mask R-CNN; a random class map for a segmentor), as a dataloader hands them to
-    ``train_step``."""
+    """``batch`` copies of one uint8 image and its annotations (three boxes, with masks where
+    the config's training pipeline loads them: Mask R-CNN, Mask2Former; a random class map for a
+    segmentor), as a dataloader hands them to ``train_step``."""
     import numpy as np
     from mmengine.structures import InstanceData, PixelData
+
+    from .apis import iter_dicts
     h, w = shape
     gen = torch.Generator().manual_seed(0)
     img = torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8)
@@ -200,7 +208,8 @@ def toy_batch(cfg, shape: Tuple[int, int], batch: int = 1) -> dict:
         boxes = torch.tensor([[0.05, 0.1, 0.3, 0.45], [0.5, 0.2, 0.9, 0.7], [0.2, 0.6, 0.45, 0.95]])
         boxes = boxes * torch.tensor([w, h, w, h])
         sample.gt_instances = InstanceData(bboxes=boxes, labels=torch.tensor([0, 1, 2]))
-        if 'roi_head' in cfg.model and cfg.model.roi_head.get('mask_head'):
+        if any(d.get('type') == 'LoadAnnotations' and d.get('with_mask')
+               for d in iter_dicts(cfg.get('train_dataloader'))):
             from mmdet.structures.mask import BitmapMasks
             masks = np.zeros((3, h, w), np.uint8)
             for m, (x0, y0, x1, y1) in zip(masks, boxes.int().tolist()):

@@ -48,6 +48,21 @@ def _in_tmp_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def _forget_visualizers():
+    """After each test, forget mmengine's visualizers. A Runner gets its visualizer by name
+    (mmdet's and mmseg's configs all say ``name='visualizer'``), and mmengine hands back an
+    existing instance of that name: a later run in the same worker would write its vis_data into
+    the first run's work dir, which pytest deletes when that test passes."""
+    yield
+    from mmengine.visualization import Visualizer
+    classes = [Visualizer]
+    while classes:
+        cls = classes.pop()
+        cls._instance_dict.clear()
+        classes.extend(cls.__subclasses__())
+
+
 def _untracked():
     """Untracked and ignored files of the checkout, caches aside (None without git)."""
     try:

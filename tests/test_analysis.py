@@ -8,10 +8,12 @@ import pytest
 import torch
 
 from pvt_mm import PVT, PVTv2
+from pvt_mm import benchmark as bench
 from pvt_mm.analysis import ImageNetClassifier, count_flops
 from pvt_mm.models.backbones.pvt import SRAttention
 from pvt_mm.testing.official_pvt import Attention
-from tools_helper import CONFIGS, TOOLS, in_process
+from pvt_mm.apis import load_config
+from tools_helper import CONFIGS, TOOLS, config, in_process
 
 
 @pytest.mark.parametrize('cls,arch,paper', [
@@ -168,3 +170,19 @@ def test_benchmark_compare_whole_models():
         r'training (\d+\.\d+)x faster, inference (\d+\.\d+)x faster, (\d+\.\d+)x the saved',
         out).groups())
     assert train > 0 and test > 0 and 0 < saved < 1
+
+
+@pytest.mark.parametrize('name,masks', [
+    ('retinanet_pvtv2-b0_fpn_1x_coco.py', False), ('mask-rcnn_pvtv2-b0_fpn_1x_coco.py', True),
+    ('mask2former_pvtv2-b0_8xb2-lsj-50e_coco.py', True)])
+def test_toy_batch_has_masks_where_the_pipeline_loads_them(name, masks):
+    """The benchmark's batch carries instance masks for every model trained on them (Mask2Former's
+    loss reads them as Mask R-CNN's does), none for box-only detectors."""
+    cfg = load_config(config(f'pvtv2/{name}'))
+    data = bench.toy_batch(cfg, (64, 96), batch=2)
+    assert len(data['inputs']) == 2
+    instances = data['data_samples'][0].gt_instances
+    assert ('masks' in instances) == masks
+    if masks:
+        assert instances.masks.masks.shape == (3, 64, 96)
+        assert instances.masks.masks.sum() > 0

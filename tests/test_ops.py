@@ -59,7 +59,7 @@ def test_linear_is_f_linear():
     assert seen == [(2, 9, 7)]
 
 
-def training_step(cls, arch, dtype, size):
+def training_step(cls, arch, dtype, size, device='cpu'):
     """Outputs and parameter gradients (at our names) of ours and of the official model."""
     torch.manual_seed(0)
     official = OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch])
@@ -68,15 +68,15 @@ def training_step(cls, arch, dtype, size):
             p.normal_(0, 0.05)
     model = cls(arch=arch, drop_path_rate=0.)
     model.load_state_dict(official.state_dict())
-    model.to(dtype).train()
-    official.to(dtype).train()
-    x = torch.randn(2, 3, *size, dtype=dtype)
+    model.to(device, dtype).train()
+    official.to(device, dtype).train()
+    x = torch.randn(2, 3, *size, dtype=dtype).to(device)
     outs, outs_ref = model(x), official.forward_pyramid(x)
     weights = [torch.randn_like(o) for o in outs]
     for o in (outs, outs_ref):
         sum((a * w).sum() for a, w in zip(o, weights)).backward()
     # The official gradients, loaded like an official checkpoint, land at our parameter names.
-    grads = cls(arch=arch, drop_path_rate=0.).to(dtype)
+    grads = cls(arch=arch, drop_path_rate=0.).to(device, dtype)
     grads.load_state_dict({
         k: p.grad if p.grad is not None else torch.zeros_like(p)
         for k, p in official.named_parameters()

@@ -18,10 +18,11 @@ training step (every tensor saved for backward, parameters excluded, each storag
 Backbone training step (forward + backward), same arch and input: pvt_mm vs mmdet 3.x's
 built-in ``PyramidVisionTransformer(V2)`` vs a reference written the way the official code is
 (explicit softmax(QK^T)V, ``nn.Linear`` q/kv, 4-D reshapes; ``pvt_mm.testing.OfficialPVT``) vs
-Hugging Face transformers' ``PvtV2Backbone`` (PVTv2 archs), and pvt_mm with ``with_cp=True``:
+timm's ``pvt_v2`` and Hugging Face transformers' ``PvtV2Backbone`` (PVTv2 archs), and pvt_mm with
+``with_cp=True``:
 
     python tools/analysis_tools/benchmark.py --compare [--archs pvt-small pvtv2-b2] \
-        [--shapes 512x512 800x1333] [--device cpu|cuda] [--amp] [--impls ...]
+        [--shapes 512x512 800x1333] [--batch N] [--device cpu|cuda] [--amp] [--impls ...]
 
 Times: the implementations are built in one process and their steps interleaved, so they share
 the machine's state; the median over ``--steps`` rounds after one warm-up (CUDA: CUDA events).
@@ -57,7 +58,7 @@ def parse_args():
     parser.add_argument('--amp', action='store_true', help='autocast (fp16 on CUDA, bf16 on CPU)')
     parser.add_argument('--steps', type=int, default=3, help='timed steps after one warm-up')
     parser.add_argument('--batch', type=int, default=1,
-                        help='CONFIG modes: images per step (the configs train 1-4 per GPU)')
+                        help='images per step (the configs train 1-4 per GPU)')
     parser.add_argument('--impls', nargs='+', default=list(bench.IMPLS), choices=bench.IMPLS)
     return parser.parse_args()
 
@@ -66,7 +67,8 @@ def compare_backbones(args):
     """Every implementation's backbone training step: peak memory (a fresh process each), then
     the step times interleaved (one fresh process); the ratios to pvt_mm's."""
     rows = []
-    print(f'{len(args.archs) * len(args.shapes)} settings x {len(args.impls)} implementations on '
+    print(f'{len(args.archs) * len(args.shapes)} settings x {len(args.impls)} implementations, '
+          f'batch {args.batch}, on '
           f'{args.device} ({torch.get_num_threads()} threads), amp={"on" if args.amp else "off"}, '
           f'median of {args.steps} interleaved steps', flush=True)
     for arch in args.archs:
@@ -76,15 +78,15 @@ def compare_backbones(args):
             for impl in args.impls:
                 try:
                     peak = bench.in_fresh_process(bench.backbone_memory, impl, arch, shape,
-                                                  args.device, args.amp)
-                except ValueError as err:  # an arch this implementation lacks
+                                                  args.device, args.amp, args.batch)
+                except (ValueError, ImportError) as err:  # an arch it lacks, or not installed
                     print(f'  {arch} {shape_text} {impl}: {err}', flush=True)
                     continue
                 res[impl] = dict(peak=peak)
                 print(f'  {arch:10s} {shape_text:9s} {impl:12s} peak extra memory '
                       f'{peak / 2**20:7.0f} MiB', flush=True)
             times = bench.in_fresh_process(bench.backbone_times, list(res), arch, shape,
-                                           args.device, args.amp, args.steps)
+                                           args.device, args.amp, args.steps, args.batch)
             for impl, rounds in times.items():
                 res[impl].update(rounds=rounds, seconds=statistics.median(rounds))
                 print(f'  {arch:10s} {shape_text:9s} {impl:12s} step {res[impl]["seconds"]:7.3f} '
@@ -92,7 +94,7 @@ def compare_backbones(args):
             rows.append((arch, shape_text, res))
     print('\nratios (speed-up = their step time / pvt_mm\'s, median steps; memory = pvt_mm\'s / '
           'theirs):')
-    others = ('mmdet', 'reference', 'transformers')
+    others = ('mmdet', 'reference', 'timm', 'transformers')
     print(f'{"arch":10s} {"input":9s} ' + ''.join(f'{"vs " + o:>20s} ' for o in others) +
           f'{"with_cp: mem, time":>20s}')
     for arch, shape_text, res in rows:
