@@ -1,8 +1,8 @@
 """Measuring PVT models: step times interleaved across implementations, peak memory, autograd's
 saved activations, and the peers pvt_mm is compared with (mmdet 3.x's built-in
 ``PyramidVisionTransformer(V2)``, a reference written the way the official code is, timm's
-``pvt_v2`` and Hugging Face transformers' ``PvtV2Backbone``). ``tools/analysis_tools/benchmark.py`` prints them
-(docs/benchmark.md).
+``pvt_v2`` and Hugging Face transformers' ``PvtV2Backbone``).
+``tools/analysis_tools/benchmark.py`` prints them (docs/benchmark.md).
 """
 import copy
 import multiprocessing

@@ -92,7 +92,6 @@ def test_benchmark_compare_measures_every_implementation():
 
 
 def test_interleaved_times_alternate_and_drop_the_warm_up():
-    from pvt_mm import benchmark as bench
     calls = []
     times = bench.interleaved_times({'a': lambda: calls.append('a'),
                                      'b': lambda: calls.append('b')}, rounds=3, device='cpu')
@@ -101,7 +100,6 @@ def test_interleaved_times_alternate_and_drop_the_warm_up():
 
 
 def test_saved_activation_bytes_counts_each_storage_once_without_parameters():
-    from pvt_mm import benchmark as bench
     x = torch.randn(1000, requires_grad=True)  # a leaf, not a Parameter: an activation here
     w = torch.nn.Parameter(torch.randn(1000))
 
@@ -116,7 +114,6 @@ def test_fresh_process_measures_memory_and_raises_its_errors():
     """A backbone step's peak extra memory, measured in a new process, is that of its
     activations (at least what autograd saves); an implementation that cannot build the arch
     raises its own error here."""
-    from pvt_mm import benchmark as bench
     peak = bench.in_fresh_process(bench.backbone_memory, 'pvt_mm', 'pvtv2-b0', (128, 128), 'cpu',
                                   False)
     model = bench.build_backbone('pvt_mm', 'pvtv2-b0').train()
@@ -134,7 +131,6 @@ def test_benchmark_step_backpropagates_real_gradients(impl):
     so it would only backpropagate rounding noise; the benchmark's step (fixed random output
     gradients) reaches each implementation's first patch embedding at full size, the same
     gradient every step, and leaves no gradients behind."""
-    from pvt_mm import benchmark as bench
     torch.manual_seed(0)
     model = bench.build_backbone(impl, 'pvtv2-b0').train()
     first = next(p for p in model.parameters() if p.dim() == 4 and p.shape[1] == 3)
