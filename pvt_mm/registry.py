@@ -9,9 +9,11 @@
   ``CocoPanopticMetricOrHotcoco`` (what pvt_mm's panoptic configs name), and the id conversion
   handed to ``DetInferencer`` where ``panopticapi`` is absent (so with mmdet installed,
   ``import pvt_mm`` imports mmdet's datasets, evaluation and apis modules, their bases);
-- :func:`~pvt_mm.fileio.read_checkpoint` as mmengine's loader of local checkpoint files and of
-  ``hf-hub:`` references, so every load (``load_from``, ``--resume``, ``init_cfg``, the
-  inferencers) reads safetensors too and reports a bad file by name;
+- :func:`~pvt_mm.fileio.load_from_pvt_mm` (pvt_mm's reader) as mmengine's loader for every
+  scheme mmengine has (local files, http(s), ``torchvision://`` and the other named models,
+  remote storages) and ``hf-hub:``, so every load in the process (``load_from``, ``--resume``,
+  any ``init_cfg``, ``init_detector`` and the inferencers) is weights-only with bounded memory,
+  reads safetensors too and reports a bad file by name;
 - the file backend ``'atomic_local'`` (:class:`~pvt_mm.fileio.AtomicLocalBackend`), which
   pvt_mm's tools give the CheckpointHook;
 - the ``pvt_mm::`` config scope, so ``_base_ = 'pvt_mm::pvt/retinanet_pvt-t_fpn_1x_coco.py'``
@@ -24,7 +26,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from .datasets import AlignResize
 from .engine import CheckpointFitHook, RNGStateHook
-from .fileio import HF_HUB_PREFIX, read_checkpoint, register_atomic_backend
+from .fileio import MMENGINE_SCHEMES, load_from_pvt_mm, register_atomic_backend
 from .models import PVT, PVTv2
 
 TOOLBOXES = ('mmdet', 'mmseg')
@@ -49,11 +51,6 @@ def register(modules: dict, toolboxes=TOOLBOXES) -> list:
     return found
 
 
-def load_checkpoint_file(filename, map_location=None):
-    """mmengine's checkpoint loader signature, with pvt_mm's reader and errors."""
-    return read_checkpoint(filename, map_location)
-
-
 def register_all() -> list:
     found = register({
         'MODELS': (PVT, PVTv2),
@@ -68,9 +65,8 @@ def register_all() -> list:
         }, toolboxes=('mmdet', ))
         panoptic.fill_det_inferencer()
     config_utils.MODULE2PACKAGE.setdefault('pvt_mm', 'pvt_mm')
-    # '' is mmengine's scheme for local files: pvt_mm's reader takes its place.
-    CheckpointLoader.register_scheme(prefixes=['', HF_HUB_PREFIX], loader=load_checkpoint_file,
-                                     force=True)
+    CheckpointLoader.register_scheme(prefixes=list(MMENGINE_SCHEMES),
+                                     loader=load_from_pvt_mm, force=True)
     register_atomic_backend()
     return found
 

@@ -1,12 +1,16 @@
 """pvt_mm.fileio: the one checkpoint reader (PyTorch and safetensors files, http(s) URLs,
-``hf-hub:`` references) and atomic writes; every bad input is one error naming the file."""
+``hf-hub:`` references, mmengine's named models), its weights-only unpickler, and atomic writes;
+every bad input is one error naming the file. tests/hostile_files.py builds the hostile corpus."""
 import http.server
 import io
 import json
 import os
 import pickle
 import re
+import stat
 import struct
+import subprocess
+import sys
 import threading
 import zipfile
 from collections import OrderedDict
@@ -17,47 +21,33 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from safetensors.torch import save_file
 
-from pvt_mm import fileio
-from pvt_mm.fileio import (CheckpointError, WriteError, _history_buffer_getattr, atomic_write,
-                           read_checkpoint, resolve_checkpoint)
-from tools_helper import hub_cache
+from hostile_files import MARKER, WEIGHTS as REFERENCE, corpus, mmengine_checkpoint
+from pvt_mm.fileio import (CheckpointError, WriteError, atomic_write, read_checkpoint,
+                           resolve_checkpoint, save_checkpoint)
+from pvt_mm.fileio.unpickler import _MMENGINE_CALLS, _MMENGINE_CLASSES, names
+from tools_helper import ROOT, hub_cache
 
 WEIGHTS = OrderedDict(w=torch.arange(6.).reshape(2, 3), b=torch.ones(3, dtype=torch.float16))
-HAS_SAFE_GLOBALS = hasattr(torch.serialization, 'safe_globals')
 
 
-@pytest.fixture(params=['torch-safe_globals', 'pvt_mm-allow-list'])
-def weights_only_load(request, monkeypatch):
-    """Each weights-only mechanism of read_checkpoint in turn: torch's own (torch >= 2.5, the
-    default there) and pvt_mm's allow-list unpickler (the default on older torch)."""
-    if request.param == 'torch-safe_globals':
-        if not HAS_SAFE_GLOBALS:
-            pytest.skip('torch < 2.5 has no torch.serialization.safe_globals: the allow-list '
-                        'unpickler is the weights-only load there')
-        monkeypatch.setattr(fileio, 'weights_only_load', fileio.safe_globals_load)
-    else:
-        monkeypatch.setattr(fileio, 'weights_only_load', fileio.allow_list_load)
-    return request.param
-
-
-def test_the_weights_only_load_in_use_is_torchs_own_where_torch_has_one():
-    expected = fileio.safe_globals_load if HAS_SAFE_GLOBALS else fileio.allow_list_load
-    assert fileio.weights_only_load is expected
-
-
-def test_the_allow_list_is_torchs_weights_only_list_and_mmengines_classes():
+def test_the_unpickler_names_only_what_torchs_own_list_has_and_mmengines_classes():
+    """Every name the reader resolves is in torch's own weights-only list on this torch, or one
+    of the few that mmengine's checkpoints need; none is a module, and calls go to pvt_mm's
+    checking wrappers wherever torch's function takes sizes or hooks from the file."""
     from torch import _weights_only_unpickler
-    allowed = fileio.allowed_globals()
     torch_own = _weights_only_unpickler._get_allowed_globals()
-    assert set(torch_own) <= set(allowed)
-    extra = {name: obj for name, obj in allowed.items() if name not in torch_own}
-    assert extra['mmengine.logging.history_buffer.HistoryBuffer'] is HistoryBuffer
-    assert extra['builtins.getattr'] is _history_buffer_getattr
-    assert extra['numpy.ndarray'] is np.ndarray
-    python = {'_codecs.encode', 'builtins.bytearray', 'builtins.set', 'builtins.complex',
-              'collections.Counter'}
-    assert all(name.startswith(('numpy.', 'mmengine.')) or name in python | {'builtins.getattr'}
+    table = names()
+    extra = set(table) - set(torch_own)
+    assert extra <= set(_MMENGINE_CALLS) | set(_MMENGINE_CLASSES), sorted(extra)
+    assert all(name.startswith(('numpy.', 'mmengine.', '_codecs.', 'builtins.getattr'))
                for name in extra), sorted(extra)
+    assert 'torch._utils._rebuild_tensor_v2' in table
+    assert table['torch._utils._rebuild_tensor_v2'] is not torch._utils._rebuild_tensor_v2
+    for refused in ('torch._utils._rebuild_sparse_tensor', 'torch._utils._rebuild_qtensor',
+                    'torch._utils._rebuild_meta_tensor_no_storage', 'torch.Tensor',
+                    'torch._tensor._rebuild_from_type_v2', 'torch.nn.parameter.Parameter',
+                    'numpy.dtypes.Float64DType', 'builtins.eval'):
+        assert refused not in table, refused
 
 
 @pytest.fixture
@@ -74,7 +64,7 @@ def good(tmp_path):
     return paths
 
 
-def test_every_format_is_read_by_its_content(good, weights_only_load):
+def test_every_format_is_read_by_its_content(good):
     for kind, path in good.items():
         loaded = read_checkpoint(str(path))
         assert set(loaded) == set(WEIGHTS), kind
@@ -127,9 +117,11 @@ def _bad_files(tmp_path, good):
              'truncated or corrupt (16 bytes; the safetensors header alone is 1000000 bytes)'),
             ('short_record.pth', _rezipped(good['zip'], lambda name, data: data[:8] if
                                            name.endswith('/data/0') else data),
-             'corrupt ({size} bytes; its tensor records are damaged: record size'),
+             'corrupt ({size} bytes; its tensor records are damaged: storage 0 of 24 bytes, '
+             'whose record holds 8 bytes'),
             ('huge_tensor.pth', _rezipped(good['zip'], _claim_2_40_elements),
-             'corrupt ({size} bytes; its tensor records are damaged:')]:
+             'holds a tensor of size (2, 1099511627776) and stride (3, 1) over a storage of 6 '
+             'elements')]:
         (tmp_path / name).write_bytes(data)
         files[tmp_path / name] = problem.format(size=len(data), whole=len(data) + 8)
     (tmp_path / 'directory.pth').mkdir()
@@ -137,7 +129,7 @@ def _bad_files(tmp_path, good):
     return files
 
 
-def test_bad_files_get_one_named_error(tmp_path, good, weights_only_load):
+def test_bad_files_get_one_named_error(tmp_path, good):
     for path, problem in _bad_files(tmp_path, good).items():
         with pytest.raises(CheckpointError) as err:
             read_checkpoint(str(path))
@@ -146,52 +138,54 @@ def test_bad_files_get_one_named_error(tmp_path, good, weights_only_load):
         read_checkpoint(str(tmp_path / 'missing.pth'))
 
 
-def test_mmengine_checkpoints_load_weights_only_and_the_allowance_stays_inside(
-        tmp_path, weights_only_load):
-    """mmengine's own checkpoints (HistoryBuffer with numpy arrays, numpy scalars in meta) load
-    with weights_only=True through read_checkpoint, and only there: torch.load elsewhere in the
-    process still refuses them (pvt_mm adds nothing to torch's global allow-list)."""
+def test_mmengine_checkpoints_load_weights_only_and_the_allowance_stays_inside(tmp_path):
+    """mmengine's own checkpoints (HistoryBuffers of numpy arrays, numpy scalars and dtypes, the
+    RNG states) load through read_checkpoint, as real mmengine and numpy objects, and only there:
+    torch.load elsewhere in the process still refuses them (pvt_mm changes nothing of torch's)."""
     hub = MessageHub.get_instance('pvt_mm_fileio')
     for i in range(3):
         hub.update_scalar('train/loss', 1.0 / (i + 1))
-    ckpt = {'meta': {'epoch': 1, 'seed': np.int64(7), 'lr': np.float64(1e-4),
-                     'dataset_meta': {'classes': ('a', 'b')}, 'dtype': np.dtype('float32')},
-            'state_dict': {'w': torch.ones(2)}, 'message_hub': hub.state_dict()}
+    ckpt = mmengine_checkpoint()
+    ckpt['message_hub'] = hub.state_dict()
     path = tmp_path / 'epoch_1.pth'
-    torch.save(ckpt, path)
-    loaded = read_checkpoint(str(path))
-    buf = loaded['message_hub']['log_scalars']['train/loss']
-    assert isinstance(buf, HistoryBuffer) and buf.mean() == pytest.approx((1 + 1 / 2 + 1 / 3) / 3)
-    assert buf.statistics('max') == 1.0  # the statistics methods survived
-    assert loaded['meta']['seed'] == 7 and loaded['meta']['dtype'] == np.dtype('float32')
-    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer|numpy'):
-        torch.load(path, weights_only=True)
-    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer|numpy|Unsupported'):
-        torch.load(path, weights_only=True)  # also after pvt_mm's load
+    for legacy in (False, True):
+        torch.save(ckpt, path, _use_new_zipfile_serialization=not legacy)
+        loaded = read_checkpoint(str(path))
+        buf = loaded['message_hub']['log_scalars']['train/loss']
+        assert type(buf) is HistoryBuffer and buf.mean() == pytest.approx((1 + 1 / 2 + 1 / 3) / 3)
+        assert buf.statistics('max') == 1.0  # the statistics methods work
+        assert loaded['meta']['seed'] == 7 and type(loaded['meta']['seed']) is np.int64
+        assert loaded['meta']['dtype'] == np.dtype('float32') and loaded['meta']['text'] == 'a'
+        state = loaded['rng_state']['numpy']
+        assert type(state[1]) is np.ndarray and state[1].dtype == np.uint32
+        np.testing.assert_array_equal(state[1], ckpt['rng_state']['numpy'][1])
+        assert state[1].flags.writeable and state[1].flags.owndata  # a copy, not the file's bytes
+        with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer|numpy'):
+            torch.load(path, weights_only=True)  # after pvt_mm's load too
 
 
-def test_reading_a_checkpoint_changes_no_class_state(tmp_path, weights_only_load):
-    """A file whose HistoryBuffer maps 'mean' to the max (HistoryBuffer.__setstate__ merges the
-    file's table into the class-wide one) leaves every other buffer's statistics as they were;
-    getattr resolves HistoryBuffer's own statistics only."""
+def test_hostile_history_buffers_are_refused_and_change_no_class_state(tmp_path):
+    """HistoryBuffer.__setstate__ merges a file's statistics table into the class-wide one: a
+    file mapping 'mean' to the max would change every buffer in the process. pvt_mm makes a
+    HistoryBuffer through its constructor and refuses any table but the built-in one."""
     crafted = HistoryBuffer([1.0, 3.0], [1, 1])
-    crafted._statistics_methods = {'mean': HistoryBuffer.max}  # pickled as the file's table
-    torch.save({'message_hub': {'log_scalars': {'loss': crafted}}}, tmp_path / 'crafted.pth')
-    del crafted._statistics_methods
     table = dict(HistoryBuffer._statistics_methods)
-    assert table['mean'] is HistoryBuffer.mean
-    read_checkpoint(str(tmp_path / 'crafted.pth'))
+    HistoryBuffer._statistics_methods['mean'] = HistoryBuffer.max  # pickled as the file's table
+    try:
+        torch.save({'message_hub': {'log_scalars': {'loss': crafted}}}, tmp_path / 'crafted.pth')
+    finally:
+        HistoryBuffer._statistics_methods.update(table)
+    with pytest.raises(CheckpointError, match='statistics other than its built-in ones'):
+        read_checkpoint(str(tmp_path / 'crafted.pth'))
     assert HistoryBuffer._statistics_methods == table
     assert HistoryBuffer([1.0, 3.0], [1, 1]).statistics('mean') == 2.0
-    with pytest.raises(pickle.UnpicklingError, match='refusing getattr'):
-        _history_buffer_getattr(HistoryBuffer, 'update')
 
 
 class _RunsCode:
-    """Creates the file ``pwned`` in the working directory when unpickled."""
+    """Creates the marker file in the working directory when unpickled."""
 
     def __reduce__(self):
-        return (os.system, ('touch pwned', ))
+        return (os.system, (f'touch {MARKER}', ))
 
 
 class _GetattrEscape:
@@ -207,21 +201,85 @@ class _Foreign:
 @pytest.mark.parametrize('payload', [_RunsCode(), _GetattrEscape(), _Foreign()],
                          ids=['os.system', 'getattr-private', 'foreign-class'])
 @pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
-def test_pickled_objects_are_refused_by_name(tmp_path, payload, legacy, weights_only_load,
-                                             monkeypatch):
+def test_pickled_objects_are_refused_by_name(tmp_path, payload, legacy, monkeypatch):
     path = tmp_path / 'evil.pth'
     torch.save({'meta': payload}, path, _use_new_zipfile_serialization=not legacy)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')  # no way around the allow-list
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')  # no way around the reader
     with pytest.raises(CheckpointError) as err:
         read_checkpoint(str(path))
-    assert not (tmp_path / 'pwned').exists()
+    assert not (tmp_path / MARKER).exists()
     msg = str(err.value)
-    assert msg.startswith(f'{path}: holds a pickled ') and 'weights-only load refuses' in msg
-    assert 'weights_only=False' not in msg
-    assert _history_buffer_getattr(HistoryBuffer, 'mean') is HistoryBuffer.mean
-    with pytest.raises(pickle.UnpicklingError):
-        _history_buffer_getattr(os, 'system')
+    assert re.match(rf'{re.escape(str(path))}: holds (a pickled |getattr\()', msg), msg
+    assert 'weights-only load refuses' in msg and 'weights_only=False' not in msg
+
+
+@pytest.fixture(scope='module')
+def hostile(tmp_path_factory):
+    """The corpus (tests/hostile_files.py), and what torch's own weights-only load of this torch
+    does with each file (in a process of its own that may grow by 1.5 GiB: torch's own load admits
+    calls that allocate what a file asks)."""
+    folder = tmp_path_factory.mktemp('hostile')
+    entries = corpus(folder)
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, 'tests', 'torch_weights_only.py'), '1.5',
+         *(e.path for e in entries.values())], cwd=folder, capture_output=True, text=True,
+        timeout=600)
+    torch_says = dict(json.loads(line) for line in proc.stdout.splitlines())
+    assert len(torch_says) == len(entries), proc.stderr[-3000:]
+    return entries, {name: torch_says[e.path] for name, e in entries.items()}
+
+
+def test_the_reader_refuses_whatever_torchs_own_refuses_and_every_hostile_file(
+        hostile, tmp_path, monkeypatch):
+    """The rule, on this torch: pvt_mm's reader refuses every file that torch's own
+    weights_only=True refuses, except files holding only what mmengine's checkpoints hold; it
+    refuses every hostile file, with one error naming the file (and, where the corpus says, the
+    reason), before any harm: no marker file appears, and a tensor file read after each one (by
+    pvt_mm and by torch's own load) has its values."""
+    entries, torch_says = hostile
+    monkeypatch.chdir(tmp_path)
+    reference = tmp_path / 'reference.pth'
+    torch.save(REFERENCE, reference)
+    problems = []
+    for name, entry in entries.items():
+        try:
+            read_checkpoint(entry.path)
+            result = None
+        except CheckpointError as err:
+            result = str(err)
+        torch_refused = torch_says[name] != 'loaded'
+        if entry.hostile and result is None:
+            problems.append(f'{name}: hostile, and read (torch: {torch_says[name]})')
+        if torch_refused and result is None and not entry.mmengine:
+            problems.append(f'{name}: torch refuses it ({torch_says[name]}), pvt_mm reads it')
+        if not entry.hostile and not torch_refused and result is not None:
+            problems.append(f'{name}: benign, read by torch, refused: {result}')
+        if result is not None and not result.startswith(f'{entry.path}: '):
+            problems.append(f'{name}: the error does not name the file: {result}')
+        if result is not None and entry.refusal and not any(r in result for r in entry.refusal):
+            problems.append(f'{name}: expected {entry.refusal}, got {result}')
+        if os.path.exists(MARKER):
+            problems.append(f'{name}: left the marker file')
+            os.remove(MARKER)
+        for loaded in (read_checkpoint(str(reference)), torch.load(reference, weights_only=True)):
+            if not all(torch.equal(loaded[k], v) for k, v in REFERENCE.items()):
+                problems.append(f'{name}: a tensor file read after it has other values')
+    assert not problems, '\n'.join(problems)
+    assert sum(e.hostile for e in entries.values()) > 100
+
+
+def test_rule_counterexamples_are_caught(hostile):
+    """The rule's test can fail: a reader that read every file torch refuses would be caught (a
+    file torch refuses and pvt_mm does not admit exists in the corpus), and so would a reader
+    that refused benign files (some benign file torch reads exists)."""
+    entries, torch_says = hostile
+    assert any(torch_says[n] != 'loaded' and not e.mmengine for n, e in entries.items())
+    assert any(torch_says[n] == 'loaded' and not e.hostile for n, e in entries.items())
+    # And files torch's own load reads that pvt_mm refuses: it is stricter where torch's is not
+    # safe enough (a tensor's backward hooks from the file; a record a thousandfold inflated).
+    assert torch_says['tensor-backward-hook'] == 'loaded'
+    assert torch_says['zip-deflate-bomb'] == 'loaded'
 
 
 class _Server(http.server.ThreadingHTTPServer):

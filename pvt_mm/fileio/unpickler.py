@@ -1,0 +1,551 @@
+"""The weights-only unpickler every checkpoint pickle goes through (:mod:`pvt_mm.fileio.reading`
+hands it to ``torch.load`` as its ``pickle_module``), on every supported torch.
+
+It is never more permissive than torch's own ``weights_only=True`` on the running torch, except
+for the exact classes mmengine's checkpoints hold (``HistoryBuffer``, plain numpy arrays, scalars
+and dtypes), and it is stricter where torch's is not safe enough:
+
+- **Opcodes**: exactly those torch's weights-only unpickler runs (:data:`OPCODES`); anything else
+  is refused.
+- **Names**: a pickle names only entries of :data:`NAMES`: the few that ``torch.save`` writes
+  (tensor rebuilds, storage types, dtypes, containers), each also in torch's own list on this
+  torch, and the mmengine / numpy names. Nothing is imported and no attribute is looked up.
+- **Calls**: REDUCE calls only pvt_mm's wrappers, which check their arguments before calling the
+  real function: a tensor must lie inside its storage (``set_`` would grow the storage, so a
+  tiny file could claim gigabytes), carry no backward hooks or conj/neg metadata; no call makes
+  bytes from a number (``bytearray(n)``) or re-encodes a string with any codec but latin-1 (a
+  chain of ``_codecs.encode(x, 'hex')`` doubles a string per call). torch's own list admits all
+  three.
+- **State**: BUILD only sets an ``OrderedDict``'s ``_metadata`` and fills pvt_mm's own pending
+  objects (:class:`_Pending`), which make the real ``HistoryBuffer``, array or dtype from
+  validated state and take their place. Never an attribute of a class, module or function,
+  never a class's own ``__setstate__`` (numpy's dtype takes its flags from the file, which lets
+  an array of bytes become an array of object pointers; ``HistoryBuffer.__setstate__`` writes
+  its class's statistics table).
+- **Storages** (persistent ids): ``('storage', type, key, location, numel)`` of a zip checkpoint
+  must match its record's size exactly; a legacy checkpoint's storages must fit in the bytes left
+  in the file. Storages on the meta device (no data) are refused.
+
+torch's own unpickler cannot do this on any version: torch < 2.5 cannot extend its list, and
+refuses the NEWOBJ and BUILD that mmengine's classes need; on newer torch an extension
+(``safe_globals``) admits a class together with its own ``__setstate__``, and the default list
+itself admits the unbounded calls above.
+"""
+import _compat_pickle
+import math
+import pickle
+import re
+import struct
+from collections import Counter, OrderedDict
+from functools import lru_cache
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+
+
+class Refused(pickle.UnpicklingError):
+    """Something a weights-only load refuses; ``what`` says what, for the reader's message."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+class Damaged(Refused):
+    """Tensor data that does not match what the pickle says of it: a damaged file."""
+
+
+# The opcodes of torch's weights-only unpickler (the same on torch 2.1 and 2.13): protocol 2
+# without the ones that look up attributes or run code (INST, OBJ, EXT*, STACK_GLOBAL, ...).
+OPCODES = frozenset(op[0] for op in (
+    pickle.APPEND, pickle.APPENDS, pickle.BINFLOAT, pickle.BINGET, pickle.BININT,
+    pickle.BININT1, pickle.BININT2, pickle.BINPERSID, pickle.BINPUT, pickle.BINUNICODE,
+    pickle.BUILD, pickle.EMPTY_DICT, pickle.EMPTY_LIST, pickle.EMPTY_SET, pickle.EMPTY_TUPLE,
+    pickle.GLOBAL, pickle.LONG1, pickle.LONG_BINGET, pickle.LONG_BINPUT, pickle.MARK,
+    pickle.NEWFALSE, pickle.NEWOBJ, pickle.NEWTRUE, pickle.NONE, pickle.PROTO, pickle.REDUCE,
+    pickle.SETITEM, pickle.SETITEMS, pickle.SHORT_BINSTRING, pickle.STOP, pickle.TUPLE,
+    pickle.TUPLE1, pickle.TUPLE2, pickle.TUPLE3))
+
+MAX_DIMS = 64  # tensors and arrays; torch itself allows 64 dimensions at most
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+_LATIN1 = ('latin1', 'latin-1', 'iso-8859-1')
+_LOCATION = re.compile(r'[a-z_]+(:\d+)?')
+
+
+class _Pending:
+    """An object a pickle makes in two steps, a call (REDUCE / NEWOBJ) and then BUILD with its
+    state: :meth:`build` makes the real object from the checked state, and the unpickler puts it
+    where this one was (stack and memo). Used anywhere else before that, it is refused."""
+    __hash__ = None
+
+    def build(self, state):
+        raise NotImplementedError
+
+
+def _refuse_pending(items, where: str):
+    for item in items:
+        if isinstance(item, _Pending):
+            raise Refused(f'a {type(item).__name__} used in {where} before its state was set')
+
+
+def _is_int(value) -> bool:
+    return type(value) is int
+
+
+# --- mmengine's classes and numpy ------------------------------------------------------------
+
+
+class _HistoryBuffer(_Pending):
+    """``mmengine.logging.HistoryBuffer``: made through its constructor from its two arrays and
+    ``max_length``; the file's statistics table is checked to be the built-in one and not used
+    (it is HistoryBuffer's class-wide table)."""
+    _KEYS = {'max_length', '_log_history', '_count_history'}
+
+    def build(self, state):
+        if type(state) is not dict or not self._KEYS <= set(state) <= self._KEYS | {
+                'statistics_methods'}:
+            raise Refused('a HistoryBuffer with other fields than mmengine writes')
+        statistics = state.get('statistics_methods', {})
+        if type(statistics) is not dict or any(
+                name not in _HISTORY_BUFFER_STATISTICS or method is not getattr(
+                    HistoryBuffer, name) for name, method in statistics.items()):
+            raise Refused('a HistoryBuffer with statistics other than its built-in ones')
+        log, count, max_length = (state['_log_history'], state['_count_history'],
+                                  state['max_length'])
+        if not (_is_int(max_length) and max_length > 0 and all(
+                isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind in 'biuf'
+                for a in (log, count)) and len(log) == len(count) <= max_length):
+            raise Refused('a HistoryBuffer whose histories are not two numeric arrays of one '
+                          'length within max_length')
+        return HistoryBuffer(log, count, max_length)
+
+
+def _history_buffer_getattr(owner, name):
+    """``getattr`` as HistoryBuffer pickles its statistics (``getattr(HistoryBuffer, 'mean')``),
+    limited to exactly those."""
+    if owner is _HistoryBuffer and name in _HISTORY_BUFFER_STATISTICS:
+        return getattr(HistoryBuffer, name)
+    raise Refused(f'getattr({getattr(owner, "__name__", type(owner).__name__)}, {name!r})')
+
+
+_NUMPY_KINDS = 'biufcSU'  # booleans, numbers, fixed-size bytes and text: no object pointers
+
+
+def _plain_dtype(dtype, what: str):
+    if not (isinstance(dtype, np.dtype) and dtype.kind in _NUMPY_KINDS and not dtype.hasobject
+            and dtype.fields is None and dtype.subdtype is None):
+        raise Refused(f'a numpy {what} of dtype {dtype!r} (only plain numbers and strings)')
+    return dtype
+
+
+class _Dtype(_Pending):
+    """``numpy.dtype(name, align, copy)`` then its state: the dtype numpy makes from ``name``,
+    accepted only where the file's state is exactly the state numpy gives that dtype."""
+
+    def __init__(self, name, align=False, copy=True):
+        if type(name) is not str or len(name) > 16:
+            raise Refused(f'a numpy dtype named {name!r:.40}')
+        try:
+            self.dtype = _plain_dtype(np.dtype(name), 'dtype')
+        except (TypeError, ValueError):
+            raise Refused(f'a numpy dtype named {name!r}') from None
+
+    def build(self, state):
+        endian = state[1] if type(state) is tuple and len(state) > 1 else None
+        dtype = self.dtype.newbyteorder(endian) if endian in ('<', '>') else self.dtype
+        if state != dtype.__reduce__()[2]:
+            raise Refused(f'a numpy dtype {self.dtype} with altered state {state!r:.80}')
+        return dtype
+
+
+class _Array(_Pending):
+    """``numpy.core.multiarray._reconstruct(ndarray, (0,), b'b')`` then its state ``(1, shape,
+    dtype, fortran, bytes)``: an array of a plain dtype, made from exactly its bytes."""
+
+    def build(self, state):
+        if type(state) is not tuple or len(state) != 5:
+            raise Refused('a numpy array with a state numpy does not write')
+        version, shape, dtype, fortran, data = state
+        if not (version == 1 and type(shape) is tuple and len(shape) <= MAX_DIMS
+                and all(_is_int(n) and n >= 0 for n in shape) and type(fortran) is bool
+                and type(data) is bytes):
+            raise Refused('a numpy array with a state numpy does not write')
+        dtype = _plain_dtype(dtype, 'array')
+        if len(data) != math.prod(shape) * dtype.itemsize:
+            raise Refused(f'a numpy array of shape {shape} over {len(data)} bytes of data')
+        array = np.frombuffer(data, dtype=dtype).reshape(shape, order='F' if fortran else 'C')
+        return array.copy(order='K')
+
+
+def _reconstruct(subtype, shape, typecode):
+    if subtype is not _Array or shape != (0, ) or typecode != b'b':
+        raise Refused('numpy _reconstruct of anything but a plain ndarray')
+    return _Array()
+
+
+def _scalar(dtype, data):
+    dtype = _plain_dtype(dtype, 'scalar')
+    if type(data) is not bytes or len(data) != dtype.itemsize:
+        raise Refused(f'a numpy {dtype} scalar made from something other than its '
+                      f'{dtype.itemsize} bytes')
+    return np.frombuffer(data, dtype=dtype)[0]
+
+
+def _encode(text, encoding='utf-8', errors='strict'):
+    """``_codecs.encode``, as pickle protocol 2 writes ``bytes``: ``encode(str, 'latin1')``."""
+    if type(text) is not str or encoding not in _LATIN1 or errors != 'strict':
+        raise Refused(f'_codecs.encode with {type(text).__name__} and encoding {encoding!r:.40}')
+    return text.encode('latin1')
+
+
+def _bytearray(*args):
+    """``bytearray`` of given bytes or latin-1 text, never of a length (``bytearray(n)``)."""
+    if args and not (type(args[0]) is bytes and len(args) == 1 or type(args[0]) is str
+                     and len(args) == 2 and args[1] in _LATIN1):
+        raise Refused('bytearray made from something other than its bytes')
+    return bytearray(*args)
+
+
+# --- torch ------------------------------------------------------------------------------------
+
+
+def _no_hooks(hooks):
+    if not (type(hooks) in (dict, OrderedDict) and not hooks):
+        raise Refused('a tensor with backward hooks')
+
+
+def _check_storage_device(storage):
+    if storage.device.type == 'meta':  # an UntypedStorage
+        raise Refused('tensors on the meta device, which hold no data')
+
+
+def _check_view(elements: int, offset, size, stride):
+    """``size`` / ``stride`` from ``offset`` must lie inside a storage of ``elements``, and hold
+    no more elements than it (a view that repeats elements would multiply memory on a copy)."""
+    if not (_is_int(offset) and offset >= 0 and type(size) in (tuple, torch.Size)
+            and type(stride) is tuple and len(size) == len(stride) <= MAX_DIMS
+            and all(_is_int(v) and v >= 0 for v in (*size, *stride))):
+        raise Refused(f'a tensor of size {size!r:.60} and stride {stride!r:.60}')
+    numel = math.prod(size)
+    if numel == 0:
+        return
+    end = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1
+    if end > elements or numel > elements:
+        raise Refused(f'a tensor of size {tuple(size)} and stride {stride} over a storage of '
+                      f'{elements} elements')
+
+
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
+                       metadata=None):
+    if type(storage) is not torch.storage.TypedStorage:
+        raise Refused('a tensor without a storage of the file')
+    untyped = storage._untyped_storage
+    _check_storage_device(untyped)
+    _check_view(untyped.nbytes() // storage._element_size(), storage_offset, size, stride)
+    if type(requires_grad) is not bool or metadata:
+        raise Refused('a tensor with conj/neg metadata or another requires_grad than a bool')
+    _no_hooks(backward_hooks)
+    return torch._utils._rebuild_tensor_v2(storage, storage_offset, tuple(size), stride,
+                                           requires_grad, OrderedDict())
+
+
+def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
+                       dtype, metadata=None):
+    if type(storage) is not torch.storage.TypedStorage or not isinstance(dtype, torch.dtype):
+        raise Refused('a tensor without a storage of the file')
+    untyped = storage._untyped_storage
+    _check_storage_device(untyped)
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    _check_view(untyped.nbytes() // itemsize, storage_offset, size, stride)
+    if type(requires_grad) is not bool or metadata:
+        raise Refused('a tensor with conj/neg metadata or another requires_grad than a bool')
+    _no_hooks(backward_hooks)
+    return torch._utils._rebuild_tensor_v3(storage, storage_offset, tuple(size), stride,
+                                           requires_grad, OrderedDict(), dtype)
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks):
+    if type(data) is not torch.Tensor or type(requires_grad) is not bool:
+        raise Refused('a Parameter of something other than a tensor')
+    _no_hooks(backward_hooks)
+    return torch.nn.Parameter(data, requires_grad)
+
+
+# Calls a pickle may make, by pickled name: torch's (each only where torch's own weights-only
+# list has that name too) and mmengine's / numpy's (always).
+_TORCH_CALLS = {
+    'torch._utils._rebuild_tensor_v2': _rebuild_tensor_v2,
+    'torch._utils._rebuild_tensor_v3': _rebuild_tensor_v3,
+    'torch._utils._rebuild_parameter': _rebuild_parameter,
+    'collections.OrderedDict': OrderedDict,
+    'collections.Counter': Counter,
+    'torch.Size': torch.Size,
+    'torch.device': torch.device,
+    'builtins.set': set,
+    'builtins.complex': complex,
+    'builtins.bytearray': _bytearray,
+}
+_MMENGINE_CALLS = {
+    '_codecs.encode': _encode,  # bytes in a protocol 2 pickle (numpy arrays' data)
+    'builtins.getattr': _history_buffer_getattr,
+    'numpy.core.multiarray._reconstruct': _reconstruct,
+    'numpy._core.multiarray._reconstruct': _reconstruct,  # numpy >= 2
+    'numpy.core.multiarray.scalar': _scalar,
+    'numpy._core.multiarray.scalar': _scalar,
+    'numpy.dtype': _Dtype,
+}
+_MMENGINE_CLASSES = {  # made by NEWOBJ, or passed to a call above
+    'mmengine.logging.history_buffer.HistoryBuffer': _HistoryBuffer,
+    'numpy.ndarray': _Array,
+}
+
+
+@lru_cache(maxsize=1)
+def names() -> dict:
+    """Every name a pickle may use, and what it resolves to: the calls above, and from torch's
+    own weights-only list of this torch its dtypes and storage types (which only describe
+    tensors)."""
+    from torch import _weights_only_unpickler
+    torch_own = _weights_only_unpickler._get_allowed_globals()
+    table = {name: call for name, call in _TORCH_CALLS.items() if name in torch_own}
+    for name, value in torch_own.items():
+        if isinstance(value, (torch.dtype, torch.serialization.StorageType)) or (
+                isinstance(value, type) and issubclass(
+                    value, (torch.storage.TypedStorage, torch.UntypedStorage))):
+            table[name] = value
+    table.update(_MMENGINE_CALLS)
+    table.update(_MMENGINE_CLASSES)
+    return table
+
+
+@lru_cache(maxsize=1)
+def _calls() -> frozenset:
+    return frozenset(id(v) for n, v in names().items()
+                     if n in _TORCH_CALLS or n in _MMENGINE_CALLS)
+
+
+class _Dispatch(dict):
+
+    def __missing__(self, opcode):
+        raise Refused(f'the pickle opcode {bytes([opcode])!r}, which a weights-only load does '
+                      'not run')
+
+
+class _WholeReads:
+    """A file whose reads return all the bytes asked for, or raise EOFError: a truncated pickle
+    is named as such, wherever it is cut."""
+
+    def __init__(self, file):
+        self._file = file
+
+    def read(self, size):
+        data = self._file.read(size)
+        if len(data) != size:
+            raise EOFError('pickle data was truncated')
+        return data
+
+    def readline(self):
+        line = self._file.readline()
+        if not line.endswith(b'\n'):
+            raise EOFError('pickle data was truncated')
+        return line
+
+
+class Unpickler(pickle._Unpickler):
+    """Python's own pure-Python unpickler with a closed opcode table; the opcodes that resolve
+    names, call, build or fill containers are pvt_mm's (see the module docstring).
+
+    A load sets :attr:`record_sizes` (a zip checkpoint's ``{key: bytes}``) or :attr:`budget` (the
+    bytes a legacy checkpoint's storages may take) on a subclass of its own
+    (:func:`pickle_module`)."""
+    record_sizes = None
+    budget = None  # a one-element list: shared by the pickles of one legacy file
+    legacy_storages = None  # {root key: elements}, likewise
+    max_read = 0  # the file's size: no string in it is longer
+
+    def __init__(self, file, **kwargs):
+        super().__init__(_WholeReads(file), **kwargs)
+        self._pending_slots = {}  # id(pending object) -> memo slots holding it
+
+    def find_class(self, module, name):
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        found = names().get(f'{module}.{name}')
+        if found is None:
+            raise Refused(f'a pickled {module}.{name}')
+        return found
+
+    def load_reduce(self):
+        args = self.stack.pop()
+        func = self.stack[-1]
+        if id(func) not in _calls() or type(args) is not tuple:
+            raise Refused(f'a call of {getattr(func, "__name__", type(func).__name__)}')
+        self.stack[-1] = func(*args)
+
+    def load_newobj(self):
+        args = self.stack.pop()
+        cls = self.stack.pop()
+        if cls is not _HistoryBuffer or args != ():
+            raise Refused(f'a new {getattr(cls, "__name__", type(cls).__name__)} object')
+        self.append(cls())
+
+    def load_build(self):
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        if isinstance(inst, _Pending):
+            built = inst.build(state)
+            self.stack[-1] = built
+            for slot in self._pending_slots.pop(id(inst), ()):
+                if self.memo.get(slot) is inst:
+                    self.memo[slot] = built
+        elif type(inst) is OrderedDict and type(state) is dict and set(state) == {'_metadata'} \
+                and isinstance(state['_metadata'], dict):
+            inst._metadata = state['_metadata']  # what a module's state_dict() carries
+        else:
+            raise Refused(f'setting the state of a {type(inst).__name__}')
+
+    def load_append(self):
+        item = self.stack.pop()
+        self._extend([item])
+
+    def load_appends(self):
+        self._extend(self.pop_mark())
+
+    def _extend(self, items):
+        target = self.stack[-1]
+        if type(target) is not list:
+            raise Refused(f'appending to a {type(target).__name__}')
+        _refuse_pending(items, 'a list')
+        target.extend(items)
+
+    def load_setitem(self):
+        value = self.stack.pop()
+        key = self.stack.pop()
+        self._set_items([key, value])
+
+    def load_setitems(self):
+        self._set_items(self.pop_mark())
+
+    def _set_items(self, items):
+        target = self.stack[-1]
+        if type(target) not in (dict, OrderedDict, Counter) or len(items) % 2:
+            raise Refused(f'setting items of a {type(target).__name__}')
+        _refuse_pending(items, 'a dict')
+        for i in range(0, len(items), 2):
+            target[items[i]] = items[i + 1]
+
+    def load_tuple(self):
+        self._tuple(self.pop_mark())
+
+    def load_tuple1(self):
+        self._tuple([self.stack.pop()])
+
+    def load_tuple2(self):
+        self._tuple(self.stack[-2:])
+        del self.stack[-3:-1]
+
+    def load_tuple3(self):
+        self._tuple(self.stack[-3:])
+        del self.stack[-4:-1]
+
+    def _tuple(self, items):
+        _refuse_pending(items, 'a tuple')
+        self.append(tuple(items))
+
+    def load_binput(self):
+        self._put(self.read(1)[0])
+
+    def load_long_binput(self):
+        (slot, ) = struct.unpack('<I', self.read(4))
+        self._put(slot)
+
+    def _put(self, slot: int):
+        value = self.stack[-1]
+        self.memo[slot] = value
+        if isinstance(value, _Pending):
+            self._pending_slots.setdefault(id(value), []).append(slot)
+
+    def load_binunicode(self):
+        (length, ) = struct.unpack('<I', self.read(4))
+        if length > self.max_read:
+            raise EOFError('pickle data was truncated')
+        text = self.read(length)
+        self.append(str(text, 'utf-8', 'surrogatepass'))
+
+    def load_binpersid(self):
+        pid = self.stack.pop()
+        if type(pid) is not tuple or not pid or torch.serialization._maybe_decode_ascii(
+                pid[0]) != 'storage':
+            raise Refused(f'a persistent id {pid!r:.60} (only storages)')
+        self._check_storage(pid)
+        self.append(self.persistent_load(pid))
+
+    def load_stop(self):
+        _refuse_pending(self.stack[-1:], 'the result')
+        super().load_stop()
+
+    def _check_storage(self, pid):
+        legacy = self.record_sizes is None
+        if len(pid) != (6 if legacy else 5):
+            raise Refused(f'a storage id of {len(pid)} fields')
+        storage_type, key, location, numel = pid[1:5]
+        if isinstance(storage_type, torch.serialization.StorageType):
+            itemsize = torch.empty((), dtype=storage_type.dtype).element_size()
+        elif storage_type is torch.UntypedStorage:
+            itemsize = 1
+        else:
+            raise Refused(f'a storage of type {storage_type!r:.60}')
+        location = torch.serialization._maybe_decode_ascii(location) if isinstance(
+            location, (str, bytes)) else None
+        if not (type(key) is str and _is_int(numel) and numel >= 0 and location is not None
+                and _LOCATION.fullmatch(location)):
+            raise Refused(f'a storage id {pid!r:.80}')
+        if location.split(':')[0] == 'meta':
+            raise Refused('tensors on the meta device, which hold no data')
+        nbytes = numel * itemsize
+        if not legacy:
+            if self.record_sizes.get(key) != nbytes:
+                raise Damaged(f'storage {key} of {nbytes} bytes, whose record holds '
+                              f'{self.record_sizes.get(key, "no")} bytes')
+            return
+        if key not in self.legacy_storages:
+            if nbytes > self.budget[0]:
+                raise EOFError(f'storage {key} of {nbytes} bytes, more than the file has left')
+            self.budget[0] -= nbytes
+            self.legacy_storages[key] = numel
+        view = pid[5]
+        if view is not None and not (
+                type(view) is tuple and len(view) == 3 and type(view[0]) is str
+                and all(_is_int(v) and v >= 0 for v in view[1:])
+                and view[1] + view[2] <= self.legacy_storages[key]):
+            raise Refused(f'a storage view {view!r:.60} outside its storage')
+
+
+Unpickler.dispatch = _Dispatch({op: getattr(Unpickler, handler.__name__)
+                                for op, handler in pickle._Unpickler.dispatch.items()
+                                if op in OPCODES})
+
+
+def pickle_module(size: int, record_sizes=None):
+    """What ``torch.load(pickle_module=...)`` needs of a module, for one file of ``size`` bytes:
+    ``Unpickler`` (a subclass of :class:`Unpickler`) and ``load``. ``record_sizes``: a zip
+    checkpoint's ``{key: bytes}`` of its ``data/KEY`` records (None: a legacy checkpoint)."""
+
+    class FileUnpickler(Unpickler):
+        pass
+
+    FileUnpickler.record_sizes = record_sizes
+    FileUnpickler.budget = [size]
+    FileUnpickler.legacy_storages = {}
+    FileUnpickler.max_read = size
+
+    class Module:
+        Unpickler = FileUnpickler
+
+        @staticmethod
+        def load(file, **kwargs):
+            return FileUnpickler(file, **kwargs).load()
+
+    return Module
