@@ -8,23 +8,12 @@ these.
 """
 import importlib
 import os.path as osp
-from typing import Iterator, Optional
+from typing import Optional
 
 from mmengine.config import Config
 
 from .registry import TOOLBOXES
-
-
-def iter_dicts(node) -> Iterator[dict]:
-    """Every dict of a nested config (dicts, lists, tuples), parents before their children; a
-    caller may change a dict's keys when it is yielded."""
-    if isinstance(node, dict):
-        yield node
-        for value in list(node.values()):
-            yield from iter_dicts(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from iter_dicts(value)
+from .utils import iter_dicts
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -83,5 +72,5 @@ def write_toy_data(cfg: Config) -> Optional[str]:
     return generate_toy_data(**cfg.toy_data)
 
 
-__all__ = ['build_model', 'iter_dicts', 'load_config', 'model_registry', 'toolbox',
+__all__ = ['build_model', 'load_config', 'model_registry', 'toolbox',
            'write_toy_data']

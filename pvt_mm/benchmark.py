@@ -197,7 +197,7 @@ def toy_batch(cfg, shape: Tuple[int, int], batch: int = 1) -> dict:
     import numpy as np
     from mmengine.structures import InstanceData, PixelData
 
-    from .apis import iter_dicts
+    from .utils import iter_dicts
     h, w = shape
     gen = torch.Generator().manual_seed(0)
     img = torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8)

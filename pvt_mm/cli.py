@@ -18,8 +18,9 @@ from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
 from . import apis, compat
-from .fileio import (ATOMIC_BACKEND, CheckpointError, WriteError, read_checkpoint,
-                     resolve_checkpoint)
+from .fileio import (ATOMIC_BACKEND, CheckpointError, WriteError, check_structure,
+                     read_checkpoint, resolve_checkpoint)
+from .utils import AnnotationError, MissingDependencyError, iter_dicts
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None) -> Config:
@@ -66,7 +67,7 @@ def set_resume(cfg: Config, resume: Optional[str]) -> None:
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, find_resumable_checkpoint(cfg.work_dir)
     elif resume is not None:
-        cfg.resume, cfg.load_from = True, check_checkpoint(resume)
+        cfg.resume, cfg.load_from = True, check_checkpoint(resume, resumable=True)
     elif cfg.get('load_from'):
         cfg.load_from = check_checkpoint(cfg.load_from)
 
@@ -82,16 +83,17 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
         with open(last) as f:
             named = f.read().strip() or None
 
-    def number(path):
-        return int(re.search(r'_(\d+)\.pth$', path)[1])
-
-    saved = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')) +
-                   glob.glob(osp.join(work_dir, 'iter_*.pth')), key=number, reverse=True)
+    numbered = {}  # epoch_N.pth / iter_N.pth (not epoch_best.pth and the like): N
+    for path in glob.glob(osp.join(work_dir, '*.pth')):
+        found = re.fullmatch(r'(?:epoch|iter)_(\d+)\.pth', osp.basename(path))
+        if found:
+            numbered[path] = int(found[1])
+    saved = sorted(numbered, key=numbered.get, reverse=True)
     candidates = ([named] if named else []) + [p for p in saved if p != named]
     problems = []
     for path in candidates:
         try:
-            read_checkpoint(path, mmap=True)
+            check_checkpoint(path, resumable=True)
         except (CheckpointError, FileNotFoundError) as err:
             problems.append(str(err))
             continue
@@ -134,16 +136,16 @@ KNOWN_WARNINGS = [
 
 def run_tool(main: Callable[[], None]) -> None:
     """Run a tool's ``main`` with :data:`KNOWN_WARNINGS` silenced: a bad checkpoint, work dir,
-    missing file or failed write ends it with one line that names the file (exit status 1),
-    not a traceback."""
+    annotation file, missing file or dependency, or a failed write ends it with one line that
+    names the file (exit status 1), not a traceback."""
     for category, message in KNOWN_WARNINGS:
         warnings.filterwarnings('ignore', message=message, category=category)
     try:
         main()
     except WriteError as err:
         raise SystemExit(f'error: {err.strerror}') from None
-    except (CheckpointError, WorkDirError, FileNotFoundError,
-            compat.MissingDependencyError) as err:
+    except (CheckpointError, WorkDirError, FileNotFoundError, MissingDependencyError,
+            AnnotationError) as err:
         raise SystemExit(f'error: {err}') from None
 
 
@@ -158,14 +160,25 @@ def check_checkpoint_fit(cfg: Config, require: str) -> None:
         hook['require'] = require
 
 
-def check_checkpoint(path: str) -> str:
+def check_checkpoint(path: str, resumable: bool = False) -> str:
     """The local file for a checkpoint reference, checked: an http(s) URL or ``hf-hub:``
-    reference is fetched first (:func:`~pvt_mm.fileio.resolve_checkpoint`); a missing file, or
-    one that is not a complete checkpoint, fails now, naming it (a cheap check: a zip-format
-    checkpoint's tensors are mapped, not read)."""
+    reference is fetched first (:func:`~pvt_mm.fileio.resolve_checkpoint`); a missing file, one
+    that is not a complete checkpoint, or (``resumable``) one that lacks what mmengine's resume
+    reads, fails now, naming it (a cheap check: a zip-format checkpoint's tensors are mapped,
+    not read)."""
     path = resolve_checkpoint(path)
-    read_checkpoint(path, mmap=True)
+    check_structure(read_checkpoint(path, mmap=True), path, resumable)
     return path
+
+
+def check_init_checkpoints(cfg: Config) -> None:
+    """Fetch and check every ``init_cfg`` checkpoint of the model now (``Pretrained``), so that
+    a missing, damaged or hostile pretrained file fails at start, naming it, not after the
+    dataset and model are built; each URL or ``hf-hub:`` reference is replaced by its local
+    file."""
+    for node in iter_dicts(cfg.get('model', {})):
+        if node.get('type') == 'Pretrained' and node.get('checkpoint'):
+            node['checkpoint'] = check_checkpoint(node['checkpoint'])
 
 
 def write_checkpoints_atomically(cfg: Config) -> None:

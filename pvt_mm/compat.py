@@ -24,14 +24,9 @@ import os.path as osp
 import sys
 
 
-class MissingDependencyError(ImportError):
-    """An optional dependency a config needs is not installed; the message says what to
-    install (pvt_mm's tools end with it in one line)."""
-
-
 def _sync_bn_to_bn(node) -> int:
     """Replace ``type='SyncBN'`` norm configs by ``'BN'`` in place; return how many."""
-    from .apis import iter_dicts
+    from .utils import iter_dicts
     count = 0
     for d in iter_dicts(node):
         if d.get('type') == 'SyncBN':

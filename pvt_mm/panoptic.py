@@ -30,12 +30,13 @@ from mmengine.fileio import dump, get, get_local_path
 from mmengine.logging import MMLogger
 from mmdet.datasets.api_wrappers import COCOPanoptic
 from mmdet.datasets.transforms import LoadPanopticAnnotations
+from mmdet.structures.mask import BitmapMasks
 from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.evaluation.metrics.coco_panoptic_metric import (CocoPanopticMetric, parse_pq_results,
                                                            print_panoptic_table)
 from pycocotools import mask as mask_utils
 
-from .compat import MissingDependencyError
+from .utils import AnnotationError, MissingDependencyError
 
 VOID = 0  # the id of unlabelled pixels in COCO panoptic PNGs
 
@@ -69,10 +70,48 @@ def id2rgb(id_map: np.ndarray) -> np.ndarray:
     return color
 
 
+def read_panoptic_png(path: str, shape: Tuple[int, int], backend_args=None) -> np.ndarray:
+    """The segment ids of a COCO panoptic PNG, which must decode and be of its image's ``shape``
+    (height, width); anything else is an :class:`~pvt_mm.utils.AnnotationError` naming it."""
+    data = get(path, backend_args=backend_args)
+    try:
+        png = mmcv.imfrombytes(data, flag='color', channel_order='rgb')
+    except Exception:  # noqa: B902  (cv2's error on bytes that do not decode)
+        png = None
+    if png is None or png.ndim != 3:
+        raise AnnotationError(f'{path}: not a readable panoptic PNG')
+    if png.shape[:2] != tuple(shape):
+        raise AnnotationError(f'{path}: {png.shape[1]}x{png.shape[0]} pixels, and its image '
+                              f'{shape[1]}x{shape[0]}')
+    return rgb2id(png)
+
+
+def load_panoptic_json(ann_file: str, backend_args=None) -> COCOPanoptic:
+    """A COCO panoptic annotation file, checked: valid JSON of that format, each segment with a
+    known category and an ``iscrowd`` of 0 or 1; else an :class:`~pvt_mm.utils.AnnotationError`
+    naming the file (and the segment)."""
+    try:
+        with get_local_path(ann_file, backend_args=backend_args) as local_path:
+            api = COCOPanoptic(local_path)
+    except (ValueError, KeyError, TypeError, AttributeError) as err:  # JSONDecodeError too
+        raise AnnotationError(f'{ann_file}: not a COCO panoptic annotation file '
+                              f'({type(err).__name__}: {str(err)[:120]})') from None
+    for image_id, segments in api.imgToAnns.items():
+        for seg in segments:
+            where = f'{ann_file}: image {image_id}, segment {seg.get("id")}'
+            if seg.get('category_id') not in api.cats:
+                raise AnnotationError(f'{where}: category_id {seg.get("category_id")!r} is not '
+                                      'one of its categories')
+            if seg.get('iscrowd', 0) not in (0, 1):
+                raise AnnotationError(f'{where}: iscrowd {seg.get("iscrowd")!r} (0 or 1)')
+    return api
+
+
 class LoadCocoPanopticAnnotations(LoadPanopticAnnotations):
     """mmdet's ``LoadPanopticAnnotations`` (boxes, labels, thing masks, semantic map from a COCO
     panoptic PNG) with pvt_mm's :func:`rgb2id` instead of ``panopticapi``'s: the same arguments
-    and results, without the git-only dependency."""
+    and results, without the git-only dependency; a PNG that does not decode or is not of its
+    image's size is an error naming it."""
 
     def __init__(self, with_bbox=True, with_label=True, with_mask=True, with_seg=True,
                  box_type='hbox', imdecode_backend='cv2', backend_args=None):
@@ -82,6 +121,24 @@ class LoadCocoPanopticAnnotations(LoadPanopticAnnotations):
             with_keypoints=False, box_type=box_type, imdecode_backend=imdecode_backend,
             backend_args=backend_args)
         self.rgb2id = rgb2id
+
+    def _load_masks_and_semantic_segs(self, results: dict) -> None:
+        """mmdet's, reading the PNG with :func:`read_panoptic_png`."""
+        if results.get('seg_map_path', None) is None:  # inference without ground truth
+            return
+        h, w = results['ori_shape']
+        pan = read_panoptic_png(results['seg_map_path'], (h, w), self.backend_args)
+        gt_masks = []
+        gt_seg = np.zeros_like(pan) + 255  # 255: ignored (VOID)
+        for segment in results['segments_info']:
+            mask = pan == segment['id']
+            gt_seg = np.where(mask, segment['category'], gt_seg)
+            if segment.get('is_thing'):
+                gt_masks.append(mask.astype(np.uint8))
+        if self.with_mask:
+            results['gt_masks'] = BitmapMasks(gt_masks, h, w)
+        if self.with_seg:
+            results['gt_seg_map'] = gt_seg
 
 
 def _rle(mask: np.ndarray) -> dict:
@@ -127,9 +184,9 @@ class HotcocoPanopticMetric(BaseMetric):
         self.backend_args = backend_args
         self._coco_api = None
         self._cats = None  # (categories, label -> category id), once dataset_meta is known
+        self.ann_file = ann_file
         if ann_file:
-            with get_local_path(ann_file, backend_args=backend_args) as local_path:
-                self._coco_api = COCOPanoptic(local_path)
+            self._coco_api = load_panoptic_json(ann_file, backend_args)
 
     def _categories(self) -> Tuple[Dict[int, dict], List[int]]:
         """{category id: {'id', 'name', 'isthing'}} of the evaluated classes, and the category id
@@ -170,20 +227,30 @@ class HotcocoPanopticMetric(BaseMetric):
 
     def _ground_truth(self, sample: dict, file_name: str, cats: dict, label2cat: list) -> list:
         """The image's ground-truth segments as RLE, from its panoptic PNG and either the
-        annotation file or the dataset's ``segments_info`` (as mmdet's metric reads them)."""
-        png = mmcv.imfrombytes(get(osp.join(self.seg_prefix, file_name),
-                                   backend_args=self.backend_args),
-                               flag='color', channel_order='rgb')
-        ids = rgb2id(png)
+        annotation file or the dataset's ``segments_info`` (as mmdet's metric reads them). A PNG
+        that does not decode, is not of the image's size or holds a segment the annotations do
+        not list (panopticapi refuses it too), or a segment of a category not evaluated, is an
+        error naming the file and the segment."""
+        path = osp.join(self.seg_prefix, file_name)
+        ids = read_panoptic_png(path, sample['ori_shape'], self.backend_args)
         if self._coco_api is not None:
             infos = [dict(id=s['id'], category_id=s['category_id'], iscrowd=s.get('iscrowd', 0))
                      for s in self._coco_api.imgToAnns[sample['img_id']]]
+            for info in infos:
+                if info['category_id'] not in cats:
+                    raise AnnotationError(
+                        f'{self.ann_file}: image {sample["img_id"]}, segment {info["id"]}: '
+                        f'category_id {info["category_id"]} is not one of the evaluated classes')
         else:
             # A thing class's segment that the dataset does not count as a thing is a crowd.
             infos = [dict(id=s['id'], category_id=label2cat[s['category']],
                           iscrowd=int(cats[label2cat[s['category']]]['isthing'] == 1
                                       and not s['is_thing']))
                      for s in sample['segments_info']]
+        unlisted = set(np.unique(ids).tolist()) - {VOID} - {info['id'] for info in infos}
+        if unlisted:
+            raise AnnotationError(f'{path}: segment {min(unlisted)} is in the PNG and not in the '
+                                  f'annotations of image {sample["img_id"]}')
         return [dict(info, segmentation=_rle(ids == info['id'])) for info in infos]
 
     def _write_predictions(self, results: list, cats: dict) -> None:
@@ -269,4 +336,5 @@ def fill_det_inferencer() -> None:
 
 
 __all__ = ['CocoPanopticMetricOrHotcoco', 'HotcocoPanopticMetric', 'LoadCocoPanopticAnnotations',
-           'VOID', 'fill_det_inferencer', 'has_panopticapi', 'id2rgb', 'rgb2id']
+           'VOID', 'fill_det_inferencer', 'has_panopticapi', 'id2rgb', 'load_panoptic_json',
+           'read_panoptic_png', 'rgb2id']

@@ -136,6 +136,32 @@ def safetensors(header: dict, data: bytes = b'') -> bytes:
     return struct.pack('<Q', len(raw)) + raw + data
 
 
+def two_views(records, python_view, deflate=()):
+    """A zip archive that Python's zip reader and torch's read differently: its records as
+    torch's reader sees them, then a second central directory, with the stored sizes
+    ``python_view`` ({name: bytes}), where Python's reader looks (it shifts the central
+    directory's offset by the bytes it finds before it)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, 'w') as archive:
+        for name, value in records.items():
+            archive.writestr(name, value, zipfile.ZIP_DEFLATED if name in deflate else
+                             zipfile.ZIP_STORED)
+    data = out.getvalue()
+    end = data[-22:]
+    size, offset = struct.unpack('<II', end[12:20])
+    first, second, pos = data[offset:offset + size], bytearray(), 0
+    while pos < len(first):
+        n, m, k = struct.unpack('<HHH', first[pos + 28:pos + 34])
+        entry = bytearray(first[pos:pos + 46 + n + m + k])
+        name = entry[46:46 + n].decode()
+        if name in python_view:
+            entry[10:12] = b'\0\0'  # stored
+            entry[20:28] = struct.pack('<II', python_view[name], python_view[name])
+        second += entry
+        pos += len(entry)
+    return data[:-22] + bytes(second) + end
+
+
 def _tar(members):
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode='w', format=tarfile.USTAR_FORMAT,
@@ -162,9 +188,9 @@ def _hostile_pickles():
     for module, name in [('os', 'system'), ('posix', 'system'), ('builtins', 'eval'),
                          ('builtins', 'exec'), ('subprocess', 'call'), ('torch', 'save'),
                          ('numpy', 'save'), ('__builtin__', 'open')]:
-        files[f'global-{module}.{name}'] = (pkl(system(module=module, name=name)),
-                                            f'a pickled {module}.{name}'.replace(
-                                                '__builtin__', 'builtins'))
+        files[f'global-{module}.{name}'] = (pkl(system(module=module, name=name)), (
+            f'a pickled {module}.{name}', f'a pickled {module}.{name}'.replace('__builtin__',
+                                                                                 'builtins')))
     for module, name in [('torch._utils', '_rebuild_tensor_v2.__globals__'),
                          ('collections', 'OrderedDict.fromkeys'), ('torch', 'nn.Module'),
                          ('torch.serialization', 'StorageType.__init__'),
@@ -289,6 +315,53 @@ def _hostile_pickles():
                                  'over 8 bytes of data')
     files['numpy-object-scalar'] = (pkl(call(glob('numpy.core.multiarray', 'scalar'),
                                              _np_dtype('O8'), system())), '')
+    files['numpy-huge-itemsize'] = (pkl(_np_dtype('S2147483648', state=(
+        3, '|', None, None, None, 2147483648, 1, 0))), 'numpy dtype')
+    files['numpy-bad-codepoints'] = (pkl(_np_array(None, dtype=_np_dtype('U1', state=(
+        3, '<', None, None, None, 4, 4, 8)), data=b'\xff' * 8, shape=(2, ))), 'not valid unicode')
+    # Keys whose hashing is slow or collides; deep or self-sharing tuples (t = (t, t), 64 times:
+    # hashing or showing it visits 2**64 nodes).
+    def shared(levels):
+        return pickle.NONE + (pickle.BINPUT + b'\0' + pickle.BINGET + b'\0' +
+                              pickle.TUPLE2) * levels
+
+    files['shared-tuple-64'] = (pkl(pickle.EMPTY_DICT, shared(64), pickle.NONE, pickle.SETITEM),
+                                'tuples nested 33 deep')
+    files['key-shared-tuple'] = (pkl(pickle.EMPTY_DICT, shared(24), pickle.NONE, pickle.SETITEM),
+                                 'a dict key')
+    files['key-deep-tuple'] = (pkl(pickle.EMPTY_DICT, pickle.NONE, pickle.TUPLE1 * 300_000,
+                                   pickle.NONE, pickle.SETITEM), 'tuples nested 33 deep')
+    files['key-colliding-ints'] = (pkl(pickle.EMPTY_DICT, pickle.MARK, b''.join(
+        num(i * (2**61 - 1)) + pickle.NONE for i in range(1, 2000)), pickle.SETITEMS), 'a dict key')
+    files['set-of-shared-tuples'] = (pkl(call(glob('builtins', 'set'), pickle.EMPTY_LIST +
+                                              shared(24) + pickle.APPEND)),
+                                     ('a set key', 'a pickled builtins.set'))
+    files['pid-shared-tuple'] = (pkl(pickle.MARK, text('module'), shared(24), pickle.TUPLE,
+                                     pickle.BINPERSID), 'a persistent id')
+    # More objects than bytes: a 1 MiB string re-encoded 400 times; a million empty sets.
+    big = text('A' * 2**20)
+    files['memo-reencoded'] = (pkl(glob('_codecs', 'encode'), pickle.BINPUT + b'\1',
+                                   tup(big, text('latin1')), pickle.BINPUT + b'\2',
+                                   pickle.REDUCE, (pickle.BINGET + b'\1' + pickle.BINGET + b'\2' +
+                                                   pickle.REDUCE) * 400, pickle.EMPTY_DICT),
+                               'more objects than its size can account for')
+    files['million-sets'] = (pkl(pickle.EMPTY_SET * 2**20, pickle.EMPTY_DICT),
+                             'more objects than its size can account for')
+    # Names and values that are pvt_mm's or torch's machinery, not data.
+    files['bare-numpy-dtype'] = (pkl(dct((text('x'), glob('numpy', 'dtype')))), 'a bare _Dtype')
+    files['bare-history-method'] = (pkl(dct((text('x'), call(
+        glob('builtins', 'getattr'), glob('mmengine.logging.history_buffer', 'HistoryBuffer'),
+        text('mean'))))), 'a bare mean')
+    files['storage-name-any-module'] = (state_dict(tensor(pid=tup(
+        text('storage'), glob('builtins', 'FloatStorage'), text('0'), text('cpu'), num(6)) +
+        pickle.BINPERSID)), 'a pickled builtins.FloatStorage')
+    files['quantized-storage'] = (state_dict(tensor(pid=tup(
+        text('storage'), glob('torch', 'QInt8Storage'), text('0'), text('cpu'), num(24)) +
+        pickle.BINPERSID, size=(24, ), stride=(1, ))), 'a pickled torch.QInt8Storage')
+    files['empty-tensor-far-offset'] = (state_dict(tensor(offset=2**63 - 1, size=(0, ),
+                                                          stride=(1, ))), 'a tensor of size')
+    files['empty-tensor-huge-dim'] = (state_dict(tensor(size=(0, 2**63 - 1), stride=(1, 1))),
+                                      'a tensor of size')
     files['numpy-reconstruct-other'] = (pkl(call(
         glob('numpy._core.multiarray', '_reconstruct'), glob('collections', 'OrderedDict'),
         tup(num(0)), text('b'))), '_reconstruct of anything but a plain ndarray')
@@ -350,6 +423,12 @@ def corpus(folder) -> dict:
     add('legacy-huge-storage', legacy(state_dict(tensor(
         pid=storage_pid(numel=2**31, extra=(pickle.NONE, )), size=(2**31, ), stride=(1, ))),
         keys=['0']), refusal='truncated')
+    unfilled = tup(text('storage'), glob('torch', 'ByteStorage'), text('0'), text('cpu'),
+                   num(4096), pickle.NONE) + pickle.BINPERSID
+    add('legacy-storage-never-filled', legacy(state_dict(call(
+        glob('torch._utils', '_rebuild_tensor_v2'), unfilled, num(0), tup(num(4096)), tup(num(1)),
+        pickle.NEWFALSE, odict())), keys=[], storages=bytes(4200)),
+        refusal='storage keys do not match')
     add('legacy-view-outside', legacy(state_dict(tensor(pid=storage_pid(
         numel=6, extra=(tup(text('1'), num(4), num(100)), )), size=(2, ), stride=(1, ))),
         keys=['0'], storages=struct.pack('<q', 6) + b'\0' * 24), refusal='outside its storage')
@@ -396,6 +475,17 @@ def corpus(folder) -> dict:
                                                         size=(2**24, ), stride=(1, ))),
                                       data={'0': b'\0' * 2**26}, compress=zipfile.ZIP_DEFLATED),
         refusal='compressed records')  # 64 MiB from 64 KiB
+    add('zip-two-central-directories', two_views(
+        {'archive/data.pkl': state_dict(tensor(pid=storage_pid(numel=2**18), size=(2**18, ),
+                                               stride=(1, ))), 'archive/byteorder': b'little',
+         'archive/version': b'3\n', 'archive/data/0': b'\x11\x22\x33\x44'},
+        {'archive/data/0': 2**20}), refusal='data before its records')
+    add('zip-two-views-deflated', two_views(
+        {'archive/data.pkl': state_dict(tensor()), 'archive/byteorder': b'little',
+         'archive/version': b'3\n', 'archive/data/0': b'\0' * 2**22}, {'archive/data/0': 24},
+        deflate=('archive/data/0', )), refusal='data before its records')
+    add('zip-trailing-bytes', torch_zip(state_dict(tensor())) + b'\0' * 100,
+        refusal=('data before its records', 'truncated or corrupt'))
     add('zip-torchscript', torch_zip(pkl(pickle.NONE), extra={
         'archive/constants.pkl': pkl(pickle.EMPTY_TUPLE),
         'archive/code/__torch__.py': b'import os\nos.system("touch pvt_mm_was_here")\n'}),
@@ -409,6 +499,9 @@ def corpus(folder) -> dict:
     add('f8-e8m0.safetensors', safetensors({'w': {'dtype': 'F8_E8M0', 'shape': [4],
                                                   'data_offsets': [0, 4]}}, b'\0' * 4),
         refusal='dtype F8_E8M0')
+    header = b'{"w": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}'
+    add('header-17mib.safetensors', struct.pack('<Q', 17 << 20) + header + b' ' * (
+        (17 << 20) - len(header)), refusal='a safetensors header of')
     add('offsets-past-end.safetensors', safetensors({'w': {'dtype': 'F32', 'shape': [2**20],
                                                            'data_offsets': [0, 2**22]}}),
         refusal='truncated or corrupt')
@@ -420,6 +513,8 @@ def corpus(folder) -> dict:
     add('state-dict-none', saved({'state_dict': None}), hostile=False)
     add('bytes', saved({'w': WEIGHTS['w'], 'raw': b'\x00\xff'}), hostile=False, mmengine=True)
     add('bytearray', saved({'w': WEIGHTS['w'], 'buf': bytearray(b'ab')}), hostile=False)
+    add('python2-module-name', torch_zip(pkl(call(glob('UserDict', 'OrderedDict')))),
+        hostile=False)  # torch >= 2.4 maps the name, as pvt_mm then does; older torch refuses
     add('set-and-complex', saved({'w': WEIGHTS['w'], 'tags': {1, 2}, 'z': 1 + 2j}),
         hostile=False)
     add('mmengine-checkpoint', saved(mmengine_checkpoint()), hostile=False, mmengine=True)

@@ -376,10 +376,10 @@ def test_3x_weight_decay_spares_layernorms_not_head_norms():
 
 
 def _editable_install():
-    import importlib.metadata
-    import json
-    direct = importlib.metadata.distribution('pvt_mm').read_text('direct_url.json') or '{}'
-    return json.loads(direct).get('dir_info', {}).get('editable', False)
+    """Whether pvt_mm runs from this checkout (an editable install) rather than site-packages
+    (a checkout's own pvt_mm.egg-info, which builds leave, would fool importlib.metadata)."""
+    import pvt_mm
+    return osp.dirname(osp.abspath(pvt_mm.__file__)) == osp.join(ROOT, 'pvt_mm')
 
 
 def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):

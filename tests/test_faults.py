@@ -295,15 +295,23 @@ def test_resume_falls_back_from_a_newest_checkpoint_cut_anywhere(trained, tmp_pa
 
 
 def test_converter_converts_in_place_and_a_failed_write_keeps_the_file(files, tmp_path):
-    """convert_pvt.py SRC SRC (a safetensors file, whose reader could map it) rewrites SRC whole;
-    a write that fails (a file-size limit, as a full disk) leaves the file as it was."""
+    """convert_pvt.py SRC SRC (a safetensors file, whose reader could map it) rewrites SRC whole,
+    as safetensors (what its name says) and with its permissions (0600 stays 0600); a write that
+    fails (a file-size limit, as a full disk) leaves the file as it was."""
     import resource
+
+    from safetensors.torch import load_file
     src = tmp_path / 'model.safetensors'
     shutil.copy(files / 'model.safetensors', src)
+    os.chmod(src, 0o600)
     before = read_checkpoint(str(src))
     tool('model_converters/convert_pvt.py', src, src, cwd=tmp_path)
-    after = read_checkpoint(str(src))['state_dict']
+    after = load_file(src)  # safetensors' own reader
     assert set(after) == set(before) and all(torch.equal(after[k], v) for k, v in before.items())
+    assert os.stat(src).st_mode & 0o777 == 0o600
+    tool('model_converters/convert_pvt.py', src, tmp_path / 'out.pth', cwd=tmp_path)
+    assert set(read_checkpoint(str(tmp_path / 'out.pth'))['state_dict']) == set(before)
+    os.remove(tmp_path / 'out.pth')
     data = src.read_bytes()
     limit = len(data) // 2
 

@@ -12,7 +12,7 @@ from mmengine.optim import build_optim_wrapper
 from torch.nn import GroupNorm, LayerNorm
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from pvt_mm.apis import iter_dicts
+from pvt_mm.utils import iter_dicts
 
 from tools_helper import (build_model, config, in_process, tool, toy_ade_config, toy_coco_config,
                           written_metrics)

@@ -26,7 +26,9 @@ def plain_ffn(m, x, hw):
 @pytest.mark.parametrize('dwconv,relu,contiguous_dw_backward', [
     (False, False, False), (True, False, False), (True, True, False), (False, True, False),
     (True, False, True), (True, True, True)])
-def test_ffn_equals_plain_ops(monkeypatch, chunk_bytes, dwconv, relu, contiguous_dw_backward):
+@pytest.mark.parametrize('recompute', ops.RECOMPUTE)
+def test_ffn_equals_plain_ops(monkeypatch, chunk_bytes, dwconv, relu, contiguous_dw_backward,
+                              recompute):
     monkeypatch.setattr(ops, '_SLOW_CHANNELS_LAST_DWCONV_BACKWARD', contiguous_dw_backward)
     if chunk_bytes is None:
         monkeypatch.setattr(ops, '_cpu_path', lambda device: False)
@@ -34,7 +36,7 @@ def test_ffn_equals_plain_ops(monkeypatch, chunk_bytes, dwconv, relu, contiguous
         monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', chunk_bytes)
     torch.manual_seed(0)
     for batch, hw in [(2, (7, 5)), (1, (13, 4)), (3, (1, 6))]:
-        m = FFN(6, 16, dwconv=dwconv, linear=relu).double()
+        m = FFN(6, 16, dwconv=dwconv, linear=relu, recompute=recompute).double()
         x = torch.randn(batch, hw[0] * hw[1], 6, dtype=torch.float64, requires_grad=True)
         y = m(x, hw)
         dy = torch.randn_like(y)
@@ -46,7 +48,8 @@ def test_ffn_equals_plain_ops(monkeypatch, chunk_bytes, dwconv, relu, contiguous
             torch.testing.assert_close(g, g_ref, rtol=0, atol=1e-12)
         if chunk_bytes == 2000:
             assert torch.autograd.gradcheck(
-                lambda x: ops.ffn(x, hw, m.fc1, m.fc2, m.dwconv, relu), (x, ), fast_mode=True)
+                lambda x: ops.ffn(x, hw, m.fc1, m.fc2, m.dwconv, relu, recompute=recompute), (x, ),
+                fast_mode=True)
 
 
 def test_linear_is_f_linear():
@@ -59,14 +62,15 @@ def test_linear_is_f_linear():
     assert seen == [(2, 9, 7)]
 
 
-def training_step(cls, arch, dtype, size, device='cpu'):
-    """Outputs and parameter gradients (at our names) of ours and of the official model."""
+def training_step(cls, arch, dtype, size, device='cpu', **options):
+    """Outputs and parameter gradients (at our names) of ours (built with ``options``) and of
+    the official model."""
     torch.manual_seed(0)
     official = OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch])
     with torch.no_grad():
         for p in official.parameters():
             p.normal_(0, 0.05)
-    model = cls(arch=arch, drop_path_rate=0.)
+    model = cls(arch=arch, drop_path_rate=0., **options)
     model.load_state_dict(official.state_dict())
     model.to(device, dtype).train()
     official.to(device, dtype).train()
@@ -132,16 +136,20 @@ def saved_bytes(module, *args):
 @pytest.mark.parametrize('cls,arch', [(PVT, 'small'), (PVTv2, 'b2')])
 def test_block_stores_input_and_one_hidden_tensor(cls, arch):
     """A stage-1 FFN keeps x and fc1's output (C + 8C per token); the official one keeps
-    x, fc1 out, [dwconv out,] GELU out."""
-    model = cls(arch=arch, drop_path_rate=0.)
+    x, fc1 out, [dwconv out,] GELU out. ``ffn_recompute='gelu'`` keeps the conv's output too
+    (v2), ``'none'`` the GELU's as well."""
     official = OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch])
     hw, c = (32, 40), 64
     x = torch.randn(1, hw[0] * hw[1], c, requires_grad=True)
-    ours = saved_bytes(model.stages[0].blocks[0].mlp, x, hw)
-    theirs = saved_bytes(official.block1[0].mlp, x, *hw)
     token_bytes = x[0, 0].numel() * 4 * hw[0] * hw[1]
-    assert ours == 9 * token_bytes
-    assert theirs == (2 * 8 + (8 if cls is PVTv2 else 0)) * token_bytes + token_bytes
+    conv = 8 if cls is PVTv2 else 0
+    for recompute, hidden in [('auto', 8), ('dwconv', 8), ('gelu', 8 + conv),
+                              ('none', 16 + conv)]:
+        model = cls(arch=arch, drop_path_rate=0., ffn_recompute=recompute)
+        ours = saved_bytes(model.stages[0].blocks[0].mlp, x, hw)
+        assert ours == (1 + hidden) * token_bytes, recompute
+    theirs = saved_bytes(official.block1[0].mlp, x, *hw)
+    assert theirs == (2 * 8 + conv) * token_bytes + token_bytes
 
 
 @pytest.mark.parametrize('cpu_path', [True, False])
@@ -187,3 +195,23 @@ def test_with_cp_takes_lean_chunks(monkeypatch, with_cp):
     sum(o.mean() for o in model(torch.randn(1, 3, 64, 64))).backward()
     assert seen and set(seen) == {with_cp}
     assert len(seen) == sum(model.arch['depths']) * (2 if with_cp else 1)
+
+
+SPEED_OPTIONS = [dict(attn_backend=b, attn_query_groups=g, ffn_recompute=r)
+                 for b, g, r in [('sdpa', 1, 'dwconv'), ('explicit', 1, 'dwconv'),
+                                 ('math', 3, 'gelu'), ('explicit', 4, 'none'),
+                                 ('sdpa', 5, 'none'), ('sdpa', 2, 'gelu')]]
+
+
+@pytest.mark.parametrize('options', SPEED_OPTIONS,
+                         ids=lambda o: '-'.join(str(v) for v in o.values()))
+@pytest.mark.parametrize('cls,arch', [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')])
+def test_every_speed_option_is_the_official_math(monkeypatch, cls, arch, options):
+    """Each attention backend, query split and FFN recompute mode, in float64: outputs and every
+    parameter gradient equal the official formulation's. 72x56 gives query counts (18 * 14 = 252
+    in stage 1, 63 in stage 2, ...) that 4 and 5 do not divide: padded groups."""
+    monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', 16 << 10)
+    outs, outs_ref, grads, grads_ref = training_step(cls, arch, torch.float64, (72, 56),
+                                                     **options)
+    assert max(rel(a, b) for a, b in zip(outs, outs_ref)) < 1e-12
+    assert max(rel(grads[k], grads_ref[k]) for k in grads) < 1e-9

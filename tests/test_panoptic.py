@@ -219,6 +219,59 @@ def test_classwise_table_lists_every_class(tmp_path, capsys):
     assert rows == {'a': ['100.000'] * 3, 'b': ['0.000'] * 3, 's': ['100.000'] * 3}
 
 
+def _break(ann_file, seg_prefix, problem):
+    """Damage the 'perfect' case's files one way; the message expected."""
+    png = osp.join(seg_prefix, 'perfect.png')
+    data = json.load(open(ann_file))
+    segments = data['annotations'][0]['segments_info']
+    if problem == 'bad JSON':
+        open(ann_file, 'w').write('{"images": [')
+        return f'{ann_file}: not a COCO panoptic annotation file (JSONDecodeError'
+    if problem == 'not panoptic JSON':
+        json.dump(dict(images=[], annotations=[dict(image_id=1)], categories=[]),
+                  open(ann_file, 'w'))
+        return f'{ann_file}: not a COCO panoptic annotation file (KeyError'
+    if problem == 'unknown category':
+        segments[1]['category_id'] = 42
+        json.dump(data, open(ann_file, 'w'))
+        return f'{ann_file}: image 1, segment {segments[1]["id"]}: category_id 42 is not one of'
+    if problem == 'bad iscrowd':
+        segments[1]['iscrowd'] = 5
+        json.dump(data, open(ann_file, 'w'))
+        return f'{ann_file}: image 1, segment {segments[1]["id"]}: iscrowd 5 (0 or 1)'
+    if problem == 'bad PNG':
+        open(png, 'wb').write(b'\x89PNG\r\n\x1a\n not really')
+        return f'{png}: not a readable panoptic PNG'
+    if problem == 'size mismatch':
+        cv2.imwrite(png, cv2.resize(cv2.imread(png), (24, 20), interpolation=cv2.INTER_NEAREST))
+        return f'{png}: 24x20 pixels, and its image 20x20'
+    # a segment in the PNG that the JSON does not list
+    del segments[1]
+    json.dump(data, open(ann_file, 'w'))
+    return f'{png}: segment 20 is in the PNG and not in the annotations of image 1'
+
+
+@pytest.mark.parametrize('problem', ['bad JSON', 'not panoptic JSON', 'unknown category',
+                                     'bad iscrowd', 'bad PNG', 'size mismatch',
+                                     'unlisted segment'])
+def test_annotation_problems_are_named_errors(tmp_path, problem):
+    """Each is one AnnotationError naming the file (and the image and segment), from the metric
+    and, for the PNG, from the training transform: never a cv2 / KeyError / JSON traceback, never
+    a PQ of 0 or -100 computed from it."""
+    from pvt_mm.panoptic import LoadCocoPanopticAnnotations
+    from pvt_mm.utils import AnnotationError
+    ann_file, seg_prefix, samples = case_files(str(tmp_path), ['perfect'])
+    expected = _break(ann_file, seg_prefix, problem)
+    with pytest.raises(AnnotationError) as err:
+        evaluate(HotcocoPanopticMetric(ann_file=ann_file, seg_prefix=seg_prefix), samples)
+    assert str(err.value).startswith(expected), str(err.value)
+    if problem in ('bad PNG', 'size mismatch'):
+        results = dict(seg_map_path=osp.join(seg_prefix, 'perfect.png'), ori_shape=(20, 20),
+                       segments_info=[], img_shape=(20, 20))
+        with pytest.raises(AnnotationError, match=re.escape(expected)):
+            LoadCocoPanopticAnnotations(with_bbox=False, with_label=False)(results)
+
+
 def test_without_panopticapi_configs_get_hotcoco(tmp_path):
     assert not has_panopticapi()  # the test environment is the one users without git have
     ann_file, seg_prefix, _ = case_files(str(tmp_path), ['perfect'])
@@ -227,7 +280,7 @@ def test_without_panopticapi_configs_get_hotcoco(tmp_path):
 
 
 def test_without_hotcoco_the_metric_says_what_to_install(tmp_path, monkeypatch):
-    from pvt_mm.compat import MissingDependencyError
+    from pvt_mm.utils import MissingDependencyError
     monkeypatch.setitem(sys.modules, 'hotcoco', None)  # what `import hotcoco` meets uninstalled
     with pytest.raises(MissingDependencyError, match=r'`pip install hotcoco`'):
         CocoPanopticMetricOrHotcoco(ann_file=None)

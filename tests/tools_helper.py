@@ -82,7 +82,7 @@ def load_weights(path):
 def _set_everywhere(node, key, value, only_lists=False):
     """Set ``key`` to ``value`` in every dict of a nested config that has it (``only_lists``:
     where its value is a list)."""
-    from pvt_mm.apis import iter_dicts
+    from pvt_mm.utils import iter_dicts
     for d in iter_dicts(node):
         if key in d and (not only_lists or isinstance(d[key], list)):
             d[key] = value

@@ -12,7 +12,8 @@ from pvt_mm import apis, cli
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a PVT detector or segmentor')
     parser.add_argument('config', help='config file (mmdet or mmseg, chosen by default_scope)')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision (CUDA; fp32 without it)')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (CUDA; fp32 without it)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr by (total batch size / auto_scale_lr.base_batch_size)')
     parser.add_argument('--resume', nargs='?', const='auto', default=None,
@@ -32,6 +33,7 @@ def main():
     if args.auto_scale_lr:
         cli.enable_auto_scale_lr(cfg)
     cli.set_resume(cfg, args.resume)
+    cli.check_init_checkpoints(cfg)
     cli.write_checkpoints_atomically(cfg)
     cli.check_checkpoint_fit(cfg, 'any')
     cli.build_runner(cfg).train()

@@ -39,8 +39,10 @@ class CheckpointFitHook(Hook):
 
     mmengine loads whatever keys match and only logs the rest, so a wrong file (another model's,
     or one whose layout nothing converts) would evaluate or train a randomly initialised model.
-    This hook first converts known whole-model layouts (mmdet 2.x DETR, the official PVT DETR
-    checkpoint), then measures how much of the model the checkpoint covers:
+    This hook checks the checkpoint is one mmengine can load (and resume from, when resuming:
+    :func:`~pvt_mm.fileio.check_structure`), converts known whole-model layouts (mmdet 2.x DETR,
+    the official PVT DETR checkpoint), then measures how much of the model the checkpoint covers
+    (keys, shapes, dtype classes, tensors with data):
 
     - nothing: always an error naming the file;
     - part of it: an error when resuming or when ``require='all'`` (``tools/test.py``), else
@@ -56,16 +58,17 @@ class CheckpointFitHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         from mmengine.model import BaseTTAModel
 
-        from ..fileio import CheckpointError
+        from ..fileio import CheckpointError, check_structure
         from ..models.checkpoint import checkpoint_fit, convert_mmdet2_detr
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if isinstance(model, BaseTTAModel):
             model = model.module
+        name = runner._load_from or 'the checkpoint'
+        check_structure(checkpoint, name, resumable=runner._resume)
         state_dict = checkpoint.get('state_dict', checkpoint)
         if convert_mmdet2_detr(state_dict):
             runner.logger.info('Converted an mmdet 2.x DETR checkpoint to mmdet 3.x\'s layout')
         fit = checkpoint_fit(model, state_dict)
-        name = runner._load_from or 'the checkpoint'
         if fit.fitted == fit.total:
             return
         message = f'{name}: {fit.describe()}'

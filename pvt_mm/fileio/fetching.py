@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import os
 import os.path as osp
+import re
 import shutil
 import tempfile
 import urllib.error
@@ -50,7 +51,11 @@ def _named_model(ref: str) -> str:
     from mmengine.runner import checkpoint as mm
     scheme, name = ref.split('://', 1)
     if scheme in ('torchvision', 'modelzoo'):
-        table = mm.get_torchvision_models()
+        try:
+            table = mm.get_torchvision_models()
+        except ImportError:
+            raise CheckpointError(f'{ref}: {scheme}:// names torchvision models, and torchvision '
+                                  'is not installed') from None
     elif scheme == 'mmcls':
         table = mm.get_mmcls_models()
     else:
@@ -65,7 +70,11 @@ def _named_model(ref: str) -> str:
 def redact_url(url: str) -> str:
     """``url`` as logs and errors show it: without a query string, fragment or user info, which
     may carry credentials (signed URLs' ``?token=...``)."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # malformed (an unclosed IPv6 bracket): cut by hand
+        bare = re.sub(r'//[^/@]*@', '//', re.split(r'[?#]', url, 1)[0])
+        return bare + ('?...' if re.search(r'[?#]', url) else '')
     host = parts.netloc.rpartition('@')[2]
     hidden = '?...' if parts.query or parts.fragment else ''
     return urllib.parse.urlunsplit((parts.scheme, host, parts.path, '', '')) + hidden
@@ -97,10 +106,13 @@ def _expected_length(response):
 
 
 def _download(url: str) -> str:
-    target = download_cache_path(url)
+    shown = redact_url(url)
+    try:
+        target = download_cache_path(url)
+    except ValueError as err:  # urllib's parse of a malformed URL
+        raise CheckpointError(f'{shown}: not a valid URL ({err})') from None
     if osp.isfile(target):
         return target
-    shown = redact_url(url)
     tmp = None
     try:
         os.makedirs(osp.dirname(target), exist_ok=True)

@@ -32,12 +32,14 @@ import torch
 
 from .errors import CheckpointError
 from .fetching import HF_HUB_PREFIX, NAMED_MODEL_PREFIXES, URL_PREFIXES, resolve_checkpoint
-from .unpickler import Damaged, Refused, pickle_module
+from .unpickler import Damaged, Refused, pickle_module, shown
 
 _ZIP_MAGIC = b'PK\x03\x04'  # torch.save's format is a zip archive
 _PICKLE_PROTO = b'\x80'  # legacy torch.save files are pickles (protocol >= 2)
 # mmengine's remote storages, read through its file backends (its own regular expressions).
 BACKEND_PREFIXES = (r'(\S+\:)?s3://', r'(\S+\:)?petrel://')
+# A safetensors header (JSON, about 100 bytes per tensor) pvt_mm parses: PVT-b5's is 60 KiB.
+MAX_SAFETENSORS_HEADER = 16 << 20
 # Every scheme mmengine 0.10's CheckpointLoader has; :mod:`pvt_mm.registry` makes
 # :func:`load_from_pvt_mm` the loader of each.
 MMENGINE_SCHEMES = ('', HF_HUB_PREFIX, *URL_PREFIXES, *NAMED_MODEL_PREFIXES, *BACKEND_PREFIXES,
@@ -98,7 +100,7 @@ def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
                 raise _truncated(filename, size) from None
             raise CheckpointError(f'{filename}: cannot be read ({err.strerror or err})') from None
         except Exception as err:  # noqa: B902  (anything else a hostile file makes torch raise)
-            reason = str(err).strip().splitlines()[0][:200] if str(err).strip() else ''
+            reason = shown(str(err).strip().splitlines()[0])[1:-1] if str(err).strip() else ''
             raise CheckpointError(f'{filename}: corrupt, or not a checkpoint ({size} bytes; '
                                   f'{type(err).__name__}{": " if reason else ""}{reason})'
                                   ) from None
@@ -120,9 +122,18 @@ def _check_torch_load_allowed(filename):
             'unset it to load checkpoints with pvt_mm')
 
 
-def _zip_record_sizes(f, filename, size) -> dict:
-    """``{KEY: bytes}`` of a zip checkpoint's ``ARCHIVE/data/KEY`` records, after checking the
-    archive as a whole (see the module docstring)."""
+def _zip_records(f, filename, size):
+    """``({KEY: bytes} of a zip checkpoint's ARCHIVE/data/KEY records, bytes of its data.pkl)``,
+    after checking the archive as a whole (see the module docstring)."""
+    endrec = zipfile._EndRecData(f)
+    if endrec is None:
+        raise zipfile.BadZipFile
+    # Python's zip reader and torch's must see one central directory: the one the end record
+    # points at, the record at the very end (torch.save writes no comment, no prefix).
+    concat = endrec[zipfile._ECD_LOCATION] - endrec[zipfile._ECD_SIZE] - \
+        endrec[zipfile._ECD_OFFSET]
+    if endrec[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:
+        concat -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
     with zipfile.ZipFile(f) as archive:
         infos = archive.infolist()
     names = [info.filename for info in infos]
@@ -132,7 +143,10 @@ def _zip_record_sizes(f, filename, size) -> dict:
     problem = None
     lowered = {name.lower() for name in names}  # torch's reader finds records case-blind
     relative = {name[len(prefix):] for name in names}
-    if len(lowered) != len(names):
+    if concat or endrec[zipfile._ECD_COMMENT] or \
+            endrec[zipfile._ECD_LOCATION] + zipfile.sizeEndCentDir != size:
+        problem = 'data before its records, or after its end, where torch.save writes none'
+    elif len(lowered) != len(names):
         problem = 'two records under one name'
     elif any(not name.startswith(prefix) for name in names):
         problem = f'records outside its folder {prefix}'
@@ -146,25 +160,31 @@ def _zip_record_sizes(f, filename, size) -> dict:
         problem = 'no data.pkl: not a torch.save checkpoint'
     else:
         f.seek(0)
-        if set(torch._C.PyTorchFileReader(f).get_all_records()) != relative:
+        reader = torch._C.PyTorchFileReader(f)
+        if set(reader.get_all_records()) != relative:
+            problem = "records Python's zip reader and torch's see differently"
+        elif hasattr(reader, 'get_record_size') and any(  # torch >= 2.5
+                reader.get_record_size(info.filename[len(prefix):]) != info.file_size
+                for info in infos):
             problem = "records Python's zip reader and torch's see differently"
     f.seek(0)
     if problem:
         raise CheckpointError(f'{filename}: a zip archive with {problem}, which pvt_mm does not '
                               'read')
     data = prefix + 'data/'
-    return {info.filename[len(data):]: info.file_size for info in infos
-            if info.filename.startswith(data)}
+    sizes = {info.filename[len(data):]: info.file_size for info in infos
+             if info.filename.startswith(data)}
+    return sizes, next(i.file_size for i in infos if i.filename == prefix + 'data.pkl')
 
 
 def _read_zip(f, filename, size, map_location, mmap):
-    record_sizes = _zip_record_sizes(f, filename, size)
+    record_sizes, pickle_bytes = _zip_records(f, filename, size)
     _check_torch_load_allowed(filename)
     # torch 2.13 reads any path ending in .safetensors as safetensors, whatever it holds: an
     # open file is read by its content. Mapping a file needs its path.
     mmap = mmap and not filename.endswith('.safetensors')
     return torch.load(filename if mmap else f, map_location=map_location, weights_only=False,
-                      mmap=mmap, pickle_module=pickle_module(size, record_sizes))
+                      mmap=mmap, pickle_module=pickle_module(size, record_sizes, pickle_bytes))
 
 
 def _read_legacy(f, filename, size, map_location):
@@ -195,6 +215,10 @@ def _read_safetensors(f, filename: str, size: int, map_location):
         raise CheckpointError(
             f'{filename}: truncated or corrupt ({size} bytes; the safetensors header alone is '
             f'{header_len} bytes): a download or copy that did not finish')
+    if header_len > MAX_SAFETENSORS_HEADER:  # parsed, a header takes up to 30x its bytes
+        raise CheckpointError(f'{filename}: a safetensors header of {header_len} bytes; pvt_mm '
+                              f'reads headers of up to {MAX_SAFETENSORS_HEADER >> 20} MiB (a '
+                              'model of a million tensors has one of about 100 MiB)')
     try:
         header = json.loads(data[8:8 + header_len])
     except (ValueError, RecursionError):  # RecursionError: a header nested thousands deep
@@ -246,9 +270,9 @@ def load_from_pvt_mm(filename, map_location=None):
         checkpoint = _read_from_backend(filename, map_location)
     else:
         checkpoint = read_checkpoint(filename, map_location)
+    check_structure(checkpoint, filename)
     if filename.startswith('mmcls://'):
         checkpoint = mm._process_mmcls_checkpoint(checkpoint)
-    check_structure(checkpoint, filename)
     return checkpoint
 
 
@@ -256,7 +280,10 @@ def _read_from_backend(ref, map_location):
     """A checkpoint in a remote storage mmengine's file backends reach (``s3://``,
     ``petrel://``), copied to a temporary file and read from there."""
     from mmengine.fileio import get_file_backend
-    data = get_file_backend(ref, backend_args={'backend': 'petrel'}).get(ref)
+    try:
+        data = get_file_backend(ref, backend_args={'backend': 'petrel'}).get(ref)
+    except ImportError as err:  # petrel_client, the storage's own package
+        raise CheckpointError(f'{ref}: cannot be read: {err}') from None
     with tempfile.TemporaryDirectory() as folder:
         path = osp.join(folder, osp.basename(ref) or 'checkpoint')
         with open(path, 'wb') as f:
@@ -267,9 +294,11 @@ def _read_from_backend(ref, map_location):
             raise CheckpointError(str(err).replace(path, ref)) from None
 
 
-def check_structure(checkpoint, filename) -> None:
+def check_structure(checkpoint, filename, resumable: bool = False) -> None:
     """A checkpoint as mmengine loads it: a dict whose ``state_dict`` (or, without one, itself)
-    maps names to values; anything else is an error naming the file."""
+    maps names to values; with ``resumable``, also what ``Runner.resume`` reads, of the types it
+    expects, and no ``meta['config']`` (Python that the resume would run: mmcv 1.x wrote it,
+    mmengine never does). Anything else is an error naming the file."""
     if not isinstance(checkpoint, dict):
         raise CheckpointError(f'{filename}: holds a {type(checkpoint).__name__}, not a '
                               'checkpoint (a dict of tensors by name, or a dict with a '
@@ -278,3 +307,19 @@ def check_structure(checkpoint, filename) -> None:
     if not isinstance(state_dict, dict) or not all(isinstance(k, str) for k in state_dict):
         raise CheckpointError(f'{filename}: its state_dict is {type(state_dict).__name__}, not '
                               'a dict of tensors by name')
+    if not resumable:
+        return
+    meta = checkpoint.get('meta')
+    problem = None
+    if not isinstance(meta, dict) or not all(type(meta.get(k)) is int for k in ('epoch', 'iter')):
+        problem = "no meta with the epoch and iteration (not a training run's checkpoint?)"
+    elif not isinstance(checkpoint.get('message_hub'), dict):
+        problem = 'no message_hub'
+    elif 'config' in meta:
+        problem = ("a meta['config'], Python that mmengine's resume would run; mmengine's "
+                   'checkpoints never hold one')
+    elif not isinstance(checkpoint.get('optimizer', {}), dict) or not isinstance(
+            checkpoint.get('param_schedulers', []), (list, dict)):
+        problem = 'an optimizer or param_schedulers state of another type than mmengine saves'
+    if problem:
+        raise CheckpointError(f'{filename}: cannot be resumed from: it holds {problem}')

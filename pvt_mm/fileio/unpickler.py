@@ -31,11 +31,12 @@ refuses the NEWOBJ and BUILD that mmengine's classes need; on newer torch an ext
 (``safe_globals``) admits a class together with its own ``__setstate__``, and the default list
 itself admits the unbounded calls above.
 """
-import _compat_pickle
 import math
 import pickle
 import re
+import reprlib
 import struct
+import sys
 from collections import Counter, OrderedDict
 from functools import lru_cache
 
@@ -68,6 +69,29 @@ OPCODES = frozenset(op[0] for op in (
     pickle.TUPLE1, pickle.TUPLE2, pickle.TUPLE3))
 
 MAX_DIMS = 64  # tensors and arrays; torch itself allows 64 dimensions at most
+MAX_SIZE = 1 << 48  # any one dimension of a tensor or array
+# The memory a pickle's objects may take (tensor data aside, which is the file's own records):
+# 64 MiB plus 32 bytes per byte of pickle. An empty set takes 216 bytes from one opcode byte.
+_BASE_ALLOWANCE, _PER_PICKLE_BYTE = 64 << 20, 32
+_MAX_TUPLE_DEPTH = 32
+_MAX_NAME = 200  # characters of a pickled global's name
+_QUANTIZED = {getattr(torch, n) for n in ('qint8', 'quint8', 'qint32', 'quint4x2', 'quint2x4')
+              if hasattr(torch, n)}
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxtuple = 2, 40, 40, 4
+
+
+def named(obj) -> str:
+    """A class's or function's name as a message shows it, else :func:`shown`."""
+    name = getattr(obj, '__name__', None)
+    return shown(name)[1:-1] if isinstance(name, str) else shown(obj)
+
+
+def shown(value) -> str:
+    """``value`` as a message shows it: short, whatever its size or depth, one line of printable
+    characters (a file's strings may hold terminal escapes)."""
+    text = _SHOWN.repr(value)[:120]
+    return ''.join(c if c.isprintable() else f'\\x{ord(c):02x}' for c in text)
 _HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 _LATIN1 = ('latin1', 'latin-1', 'iso-8859-1')
 _LOCATION = re.compile(r'[a-z_]+(:\d+)?')
@@ -87,6 +111,22 @@ def _refuse_pending(items, where: str):
     for item in items:
         if isinstance(item, _Pending):
             raise Refused(f'a {type(item).__name__} used in {where} before its state was set')
+
+
+_KEY_ATOMS = (str, bytes, bool, type(None))
+
+
+def _check_keys(keys, where: str):
+    """Dict keys and set items: strings, bytes, ints below 2**61 - 1, booleans, None, or short
+    flat tuples of those. Their hashes are then cheap and, for ints, distinct: a file cannot make
+    hashing slow (a deep or self-sharing tuple) or every key collide (ints equal modulo
+    2**61 - 1)."""
+    for key in keys:
+        items = key if type(key) is tuple and len(key) <= 16 else (key, )
+        for item in items:
+            if not (type(item) in _KEY_ATOMS or type(item) is int and abs(item) < (1 << 61) - 1):
+                raise Refused(f'a {where} key {shown(key)} (keys are strings, numbers below '
+                              '2**61 or short tuples of them)')
 
 
 def _is_int(value) -> bool:
@@ -126,7 +166,7 @@ def _history_buffer_getattr(owner, name):
     limited to exactly those."""
     if owner is _HistoryBuffer and name in _HISTORY_BUFFER_STATISTICS:
         return getattr(HistoryBuffer, name)
-    raise Refused(f'getattr({getattr(owner, "__name__", type(owner).__name__)}, {name!r})')
+    raise Refused(f'getattr({named(owner)}, {shown(name)})')
 
 
 _NUMPY_KINDS = 'biufcSU'  # booleans, numbers, fixed-size bytes and text: no object pointers
@@ -134,9 +174,23 @@ _NUMPY_KINDS = 'biufcSU'  # booleans, numbers, fixed-size bytes and text: no obj
 
 def _plain_dtype(dtype, what: str):
     if not (isinstance(dtype, np.dtype) and dtype.kind in _NUMPY_KINDS and not dtype.hasobject
-            and dtype.fields is None and dtype.subdtype is None):
-        raise Refused(f'a numpy {what} of dtype {dtype!r} (only plain numbers and strings)')
+            and dtype.fields is None and dtype.subdtype is None and 0 < dtype.itemsize <= 1 << 16):
+        raise Refused(f'a numpy {what} of dtype {shown(dtype)} (only plain numbers and strings)')
     return dtype
+
+
+def _from_bytes(data: bytes, dtype: np.dtype) -> np.ndarray:
+    """A flat array of ``dtype`` made from ``data`` (a copy), checked: text of valid code points,
+    booleans of 0 and 1."""
+    if dtype.kind == 'U':
+        try:
+            data.decode('utf-32-be' if dtype.byteorder == '>' else 'utf-32-le')
+        except UnicodeDecodeError:
+            raise Refused('numpy text that is not valid unicode') from None
+    array = np.frombuffer(data, dtype=dtype).copy()
+    if dtype.kind == 'b':
+        array = array.view(np.uint8) != 0
+    return array
 
 
 class _Dtype(_Pending):
@@ -145,17 +199,17 @@ class _Dtype(_Pending):
 
     def __init__(self, name, align=False, copy=True):
         if type(name) is not str or len(name) > 16:
-            raise Refused(f'a numpy dtype named {name!r:.40}')
+            raise Refused(f'a numpy dtype named {shown(name)}')
         try:
             self.dtype = _plain_dtype(np.dtype(name), 'dtype')
         except (TypeError, ValueError):
-            raise Refused(f'a numpy dtype named {name!r}') from None
+            raise Refused(f'a numpy dtype named {shown(name)}') from None
 
     def build(self, state):
         endian = state[1] if type(state) is tuple and len(state) > 1 else None
         dtype = self.dtype.newbyteorder(endian) if endian in ('<', '>') else self.dtype
         if state != dtype.__reduce__()[2]:
-            raise Refused(f'a numpy dtype {self.dtype} with altered state {state!r:.80}')
+            raise Refused(f'a numpy dtype {self.dtype} with altered state {shown(state)}')
         return dtype
 
 
@@ -172,10 +226,9 @@ class _Array(_Pending):
                 and type(data) is bytes):
             raise Refused('a numpy array with a state numpy does not write')
         dtype = _plain_dtype(dtype, 'array')
-        if len(data) != math.prod(shape) * dtype.itemsize:
-            raise Refused(f'a numpy array of shape {shape} over {len(data)} bytes of data')
-        array = np.frombuffer(data, dtype=dtype).reshape(shape, order='F' if fortran else 'C')
-        return array.copy(order='K')
+        if any(n > MAX_SIZE for n in shape) or len(data) != math.prod(shape) * dtype.itemsize:
+            raise Refused(f'a numpy array of shape {shown(shape)} over {len(data)} bytes of data')
+        return _from_bytes(data, dtype).reshape(shape, order='F' if fortran else 'C')
 
 
 def _reconstruct(subtype, shape, typecode):
@@ -189,13 +242,13 @@ def _scalar(dtype, data):
     if type(data) is not bytes or len(data) != dtype.itemsize:
         raise Refused(f'a numpy {dtype} scalar made from something other than its '
                       f'{dtype.itemsize} bytes')
-    return np.frombuffer(data, dtype=dtype)[0]
+    return _from_bytes(data, dtype)[0]
 
 
 def _encode(text, encoding='utf-8', errors='strict'):
     """``_codecs.encode``, as pickle protocol 2 writes ``bytes``: ``encode(str, 'latin1')``."""
     if type(text) is not str or encoding not in _LATIN1 or errors != 'strict':
-        raise Refused(f'_codecs.encode with {type(text).__name__} and encoding {encoding!r:.40}')
+        raise Refused(f'_codecs.encode with {type(text).__name__} and encoding {shown(encoding)}')
     return text.encode('latin1')
 
 
@@ -223,10 +276,11 @@ def _check_storage_device(storage):
 def _check_view(elements: int, offset, size, stride):
     """``size`` / ``stride`` from ``offset`` must lie inside a storage of ``elements``, and hold
     no more elements than it (a view that repeats elements would multiply memory on a copy)."""
-    if not (_is_int(offset) and offset >= 0 and type(size) in (tuple, torch.Size)
+    if not (_is_int(offset) and 0 <= offset <= elements and type(size) in (tuple, torch.Size)
             and type(stride) is tuple and len(size) == len(stride) <= MAX_DIMS
-            and all(_is_int(v) and v >= 0 for v in (*size, *stride))):
-        raise Refused(f'a tensor of size {size!r:.60} and stride {stride!r:.60}')
+            and all(_is_int(v) and 0 <= v <= MAX_SIZE for v in (*size, *stride))):
+        raise Refused(f'a tensor of size {shown(size)} and stride {shown(stride)} from offset '
+                      f'{shown(offset)}')
     numel = math.prod(size)
     if numel == 0:
         return
@@ -252,7 +306,8 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
 
 def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
                        dtype, metadata=None):
-    if type(storage) is not torch.storage.TypedStorage or not isinstance(dtype, torch.dtype):
+    if type(storage) is not torch.storage.TypedStorage or not isinstance(dtype, torch.dtype) \
+            or dtype in _QUANTIZED:
         raise Refused('a tensor without a storage of the file')
     untyped = storage._untyped_storage
     _check_storage_device(untyped)
@@ -272,23 +327,43 @@ def _rebuild_parameter(data, requires_grad, backward_hooks):
     return torch.nn.Parameter(data, requires_grad)
 
 
+def _keyed(call, where):
+    """``call`` (a dict or set type) whose keys are checked first (:func:`_check_keys`)."""
+
+    def checked(*args):
+        if len(args) > 1 or any(not isinstance(a, (list, tuple, dict)) for a in args):
+            raise Refused(f'{where} made from {shown(args)}')
+        for arg in args:
+            keys = arg.keys() if isinstance(arg, dict) else arg
+            if where == 'an OrderedDict' and not isinstance(arg, dict):
+                if any(type(p) is not tuple or len(p) != 2 for p in arg):
+                    raise Refused(f'{where} made from {shown(arg)}')
+                keys = [p[0] for p in arg]
+            _check_keys(keys, where)
+        return call(*args)
+
+    checked.__name__ = call.__name__
+    return checked
+
+
 # Calls a pickle may make, by pickled name: torch's (each only where torch's own weights-only
 # list has that name too) and mmengine's / numpy's (always).
 _TORCH_CALLS = {
     'torch._utils._rebuild_tensor_v2': _rebuild_tensor_v2,
     'torch._utils._rebuild_tensor_v3': _rebuild_tensor_v3,
     'torch._utils._rebuild_parameter': _rebuild_parameter,
-    'collections.OrderedDict': OrderedDict,
-    'collections.Counter': Counter,
+    'collections.OrderedDict': _keyed(OrderedDict, 'an OrderedDict'),
+    'collections.Counter': _keyed(Counter, 'a Counter'),
     'torch.Size': torch.Size,
     'torch.device': torch.device,
-    'builtins.set': set,
+    'builtins.set': _keyed(set, 'a set'),
     'builtins.complex': complex,
     'builtins.bytearray': _bytearray,
 }
 _MMENGINE_CALLS = {
     '_codecs.encode': _encode,  # bytes in a protocol 2 pickle (numpy arrays' data)
     'builtins.getattr': _history_buffer_getattr,
+    '__builtin__.getattr': _history_buffer_getattr,  # its protocol 2 name (torch < 2.4 maps none)
     'numpy.core.multiarray._reconstruct': _reconstruct,
     'numpy._core.multiarray._reconstruct': _reconstruct,  # numpy >= 2
     'numpy.core.multiarray.scalar': _scalar,
@@ -301,6 +376,19 @@ _MMENGINE_CLASSES = {  # made by NEWOBJ, or passed to a call above
 }
 
 
+def _storage_type(name: str, value):
+    """What a storage type's name stands for in a pickle: torch's own ``StorageType`` (what its
+    loader makes of ``torch.FloatStorage`` and the like), or ``torch.UntypedStorage``; None for
+    quantized and other storage types, which describe no plain tensor."""
+    if value is torch.UntypedStorage:
+        return value
+    try:
+        storage_type = torch.serialization.StorageType(name.rpartition('.')[2])
+    except (KeyError, AttributeError):
+        return None
+    return None if storage_type.dtype in _QUANTIZED else storage_type
+
+
 @lru_cache(maxsize=1)
 def names() -> dict:
     """Every name a pickle may use, and what it resolves to: the calls above, and from torch's
@@ -310,10 +398,14 @@ def names() -> dict:
     torch_own = _weights_only_unpickler._get_allowed_globals()
     table = {name: call for name, call in _TORCH_CALLS.items() if name in torch_own}
     for name, value in torch_own.items():
-        if isinstance(value, (torch.dtype, torch.serialization.StorageType)) or (
+        if isinstance(value, torch.dtype) and value not in _QUANTIZED:
+            table[name] = value
+        elif isinstance(value, torch.serialization.StorageType) or (
                 isinstance(value, type) and issubclass(
                     value, (torch.storage.TypedStorage, torch.UntypedStorage))):
-            table[name] = value
+            storage_type = _storage_type(name, value)
+            if storage_type is not None:
+                table[name] = storage_type
     table.update(_MMENGINE_CALLS)
     table.update(_MMENGINE_CLASSES)
     return table
@@ -323,6 +415,19 @@ def names() -> dict:
 def _calls() -> frozenset:
     return frozenset(id(v) for n, v in names().items()
                      if n in _TORCH_CALLS or n in _MMENGINE_CALLS)
+
+
+@lru_cache(maxsize=1)
+def _code() -> frozenset:
+    """The table's classes and functions: what a pickle may call, never what it may return."""
+    return frozenset(id(v) for v in names().values()
+                     if not isinstance(v, (torch.dtype, torch.serialization.StorageType)))
+
+
+# The names torch's own weights-only unpickler maps from Python 2 (torch >= 2.4; older torch
+# maps none).
+_NAME_MAPPING = getattr(torch._utils, 'NAME_MAPPING', {})
+_IMPORT_MAPPING = getattr(torch._utils, 'IMPORT_MAPPING', {})
 
 
 class _Dispatch(dict):
@@ -352,43 +457,58 @@ class _WholeReads:
         return line
 
 
+# Opcodes whose result is a new object on the stack, charged at its size.
+_MAKE = {op[0] for op in (pickle.EMPTY_DICT, pickle.EMPTY_LIST, pickle.EMPTY_SET,
+                          pickle.BINUNICODE, pickle.SHORT_BINSTRING, pickle.LONG1, pickle.BININT,
+                          pickle.BININT2, pickle.BINFLOAT, pickle.NEWOBJ, pickle.REDUCE,
+                          pickle.BUILD)}
+
+
 class Unpickler(pickle._Unpickler):
     """Python's own pure-Python unpickler with a closed opcode table; the opcodes that resolve
     names, call, build or fill containers are pvt_mm's (see the module docstring).
 
-    A load sets :attr:`record_sizes` (a zip checkpoint's ``{key: bytes}``) or :attr:`budget` (the
-    bytes a legacy checkpoint's storages may take) on a subclass of its own
-    (:func:`pickle_module`)."""
+    A load sets, on a subclass of its own (:func:`pickle_module`), :attr:`record_sizes` (a zip
+    checkpoint's ``{key: bytes}``; None: a legacy one), the file's size, and the memory its
+    objects may take; the pickles of one legacy file share them."""
     record_sizes = None
-    budget = None  # a one-element list: shared by the pickles of one legacy file
-    legacy_storages = None  # {root key: elements}, likewise
-    max_read = 0  # the file's size: no string in it is longer
+    state = None  # per file: budget (bytes left for legacy storages), allowance, storages
 
     def __init__(self, file, **kwargs):
         super().__init__(_WholeReads(file), **kwargs)
         self._pending_slots = {}  # id(pending object) -> memo slots holding it
+        self._tuple_depth = {}  # id(tuple) -> nesting depth, for tuples of this load
 
-    def find_class(self, module, name):
-        if (module, name) in _compat_pickle.NAME_MAPPING:
-            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        found = names().get(f'{module}.{name}')
+    def _charge(self, nbytes: int):
+        self.state['allowance'] -= nbytes
+        if self.state['allowance'] < 0:
+            raise Refused('more objects than its size can account for (a pickle may make 64 '
+                          'MiB plus 32 bytes of objects per byte)')
+
+    def load_global(self):
+        module = self.readline()[:-1].decode('utf-8')
+        name = self.readline()[:-1].decode('utf-8')
+        if (module, name) in _NAME_MAPPING:
+            module, name = _NAME_MAPPING[(module, name)]
+        elif module in _IMPORT_MAPPING:
+            module = _IMPORT_MAPPING[module]
+        found = names().get(f'{module}.{name}') if len(module) + len(name) < _MAX_NAME else None
         if found is None:
-            raise Refused(f'a pickled {module}.{name}')
-        return found
+            raise Refused(f'a pickled {shown(module)[1:-1]}.{shown(name)[1:-1]}')
+        self.append(found)
 
     def load_reduce(self):
         args = self.stack.pop()
         func = self.stack[-1]
         if id(func) not in _calls() or type(args) is not tuple:
-            raise Refused(f'a call of {getattr(func, "__name__", type(func).__name__)}')
+            raise Refused(f'a call of {named(func)}')
         self.stack[-1] = func(*args)
 
     def load_newobj(self):
         args = self.stack.pop()
         cls = self.stack.pop()
         if cls is not _HistoryBuffer or args != ():
-            raise Refused(f'a new {getattr(cls, "__name__", type(cls).__name__)} object')
+            raise Refused(f'a new {named(cls)} object')
         self.append(cls())
 
     def load_build(self):
@@ -418,6 +538,7 @@ class Unpickler(pickle._Unpickler):
         if type(target) is not list:
             raise Refused(f'appending to a {type(target).__name__}')
         _refuse_pending(items, 'a list')
+        self._charge(8 * len(items))
         target.extend(items)
 
     def load_setitem(self):
@@ -433,6 +554,8 @@ class Unpickler(pickle._Unpickler):
         if type(target) not in (dict, OrderedDict, Counter) or len(items) % 2:
             raise Refused(f'setting items of a {type(target).__name__}')
         _refuse_pending(items, 'a dict')
+        _check_keys(items[::2], 'dict')
+        self._charge(48 * (len(items) // 2))
         for i in range(0, len(items), 2):
             target[items[i]] = items[i + 1]
 
@@ -452,7 +575,15 @@ class Unpickler(pickle._Unpickler):
 
     def _tuple(self, items):
         _refuse_pending(items, 'a tuple')
-        self.append(tuple(items))
+        depth = 1 + max((self._tuple_depth.get(id(i), 1) for i in items if type(i) is tuple),
+                        default=0)
+        if depth > _MAX_TUPLE_DEPTH:
+            raise Refused(f'tuples nested {depth} deep')
+        result = tuple(items)
+        if depth > 1:
+            self._tuple_depth[id(result)] = depth
+        self._charge(sys.getsizeof(result))
+        self.append(result)
 
     def load_binput(self):
         self._put(self.read(1)[0])
@@ -464,26 +595,27 @@ class Unpickler(pickle._Unpickler):
     def _put(self, slot: int):
         value = self.stack[-1]
         self.memo[slot] = value
+        self._charge(64)
         if isinstance(value, _Pending):
             self._pending_slots.setdefault(id(value), []).append(slot)
 
     def load_binunicode(self):
         (length, ) = struct.unpack('<I', self.read(4))
-        if length > self.max_read:
+        if length > self.state['size']:
             raise EOFError('pickle data was truncated')
-        text = self.read(length)
-        self.append(str(text, 'utf-8', 'surrogatepass'))
+        self.append(str(self.read(length), 'utf-8', 'surrogatepass'))
 
     def load_binpersid(self):
         pid = self.stack.pop()
         if type(pid) is not tuple or not pid or torch.serialization._maybe_decode_ascii(
                 pid[0]) != 'storage':
-            raise Refused(f'a persistent id {pid!r:.60} (only storages)')
+            raise Refused(f'a persistent id {shown(pid)} (only storages)')
         self._check_storage(pid)
         self.append(self.persistent_load(pid))
 
     def load_stop(self):
         _refuse_pending(self.stack[-1:], 'the result')
+        _check_result(self.stack[-1])
         super().load_stop()
 
     def _check_storage(self, pid):
@@ -491,61 +623,119 @@ class Unpickler(pickle._Unpickler):
         if len(pid) != (6 if legacy else 5):
             raise Refused(f'a storage id of {len(pid)} fields')
         storage_type, key, location, numel = pid[1:5]
-        if isinstance(storage_type, torch.serialization.StorageType):
+        if isinstance(storage_type, torch.serialization.StorageType) and \
+                storage_type.dtype not in _QUANTIZED:
             itemsize = torch.empty((), dtype=storage_type.dtype).element_size()
         elif storage_type is torch.UntypedStorage:
             itemsize = 1
         else:
-            raise Refused(f'a storage of type {storage_type!r:.60}')
+            raise Refused(f'a storage of type {shown(storage_type)}')
         location = torch.serialization._maybe_decode_ascii(location) if isinstance(
             location, (str, bytes)) else None
-        if not (type(key) is str and _is_int(numel) and numel >= 0 and location is not None
+        if not (type(key) is str and len(key) < _MAX_NAME and _is_int(numel)
+                and 0 <= numel <= MAX_SIZE and location is not None
                 and _LOCATION.fullmatch(location)):
-            raise Refused(f'a storage id {pid!r:.80}')
+            raise Refused(f'a storage id {shown(pid)}')
         if location.split(':')[0] == 'meta':
             raise Refused('tensors on the meta device, which hold no data')
         nbytes = numel * itemsize
         if not legacy:
             if self.record_sizes.get(key) != nbytes:
-                raise Damaged(f'storage {key} of {nbytes} bytes, whose record holds '
+                raise Damaged(f'storage {shown(key)[1:-1]} of {nbytes} bytes, whose record holds '
                               f'{self.record_sizes.get(key, "no")} bytes')
             return
-        if key not in self.legacy_storages:
-            if nbytes > self.budget[0]:
+        storages = self.state['storages']
+        if key not in storages:
+            if nbytes > self.state['budget']:
                 raise EOFError(f'storage {key} of {nbytes} bytes, more than the file has left')
-            self.budget[0] -= nbytes
-            self.legacy_storages[key] = numel
+            self.state['budget'] -= nbytes
+            storages[key] = numel
         view = pid[5]
         if view is not None and not (
                 type(view) is tuple and len(view) == 3 and type(view[0]) is str
-                and all(_is_int(v) and v >= 0 for v in view[1:])
-                and view[1] + view[2] <= self.legacy_storages[key]):
-            raise Refused(f'a storage view {view!r:.60} outside its storage')
+                and len(view[0]) < _MAX_NAME and all(_is_int(v) and v >= 0 for v in view[1:])
+                and view[1] + view[2] <= storages[key]):
+            raise Refused(f'a storage view {shown(view)} outside its storage')
 
 
-Unpickler.dispatch = _Dispatch({op: getattr(Unpickler, handler.__name__)
-                                for op, handler in pickle._Unpickler.dispatch.items()
-                                if op in OPCODES})
+def _check_result(result):
+    """Nothing of the name table's classes and functions (pvt_mm's own wrappers among them) in
+    what a pickle returns: they are for calling, and torch's own load refuses such files."""
+    code = _code()
+    seen, todo = set(), [result]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if id(obj) in code or isinstance(obj, type) or callable(obj) and not isinstance(
+                obj, (torch.Tensor, np.ndarray, HistoryBuffer, torch.dtype,
+                      torch.serialization.StorageType)):
+            raise Refused(f'a bare {named(obj)} among its values')
+        if isinstance(obj, dict):
+            todo.extend(obj.keys())
+            todo.extend(obj.values())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            todo.extend(obj)
 
 
-def pickle_module(size: int, record_sizes=None):
+Unpickler.dispatch = _Dispatch({
+    op: getattr(Unpickler, handler.__name__) for op, handler in pickle._Unpickler.dispatch.items()
+    if op in OPCODES})
+
+
+def _charging(handler):
+    """``handler``, then the size of the new object it left on the stack charged."""
+
+    def run(self):
+        handler(self)
+        self._charge(sys.getsizeof(self.stack[-1]))
+
+    return run
+
+
+def _charging_mark(handler):
+
+    def run(self):
+        handler(self)
+        self._charge(64)  # the new stack list
+
+    return run
+
+
+for _op in _MAKE:
+    Unpickler.dispatch[_op] = _charging(Unpickler.dispatch[_op])
+Unpickler.dispatch[pickle.MARK[0]] = _charging_mark(Unpickler.dispatch[pickle.MARK[0]])
+
+
+def pickle_module(size: int, record_sizes=None, pickle_bytes=None):
     """What ``torch.load(pickle_module=...)`` needs of a module, for one file of ``size`` bytes:
     ``Unpickler`` (a subclass of :class:`Unpickler`) and ``load``. ``record_sizes``: a zip
-    checkpoint's ``{key: bytes}`` of its ``data/KEY`` records (None: a legacy checkpoint)."""
+    checkpoint's ``{key: bytes}`` of its ``data/KEY`` records (None: a legacy checkpoint, whose
+    storage keys, the pickle after the main one, must be exactly the storages it declared);
+    ``pickle_bytes``: the size of its pickle (default: the whole file)."""
 
     class FileUnpickler(Unpickler):
         pass
 
     FileUnpickler.record_sizes = record_sizes
-    FileUnpickler.budget = [size]
-    FileUnpickler.legacy_storages = {}
-    FileUnpickler.max_read = size
+    FileUnpickler.state = state = dict(
+        size=size, budget=size, storages={}, loads=0,
+        allowance=_BASE_ALLOWANCE + _PER_PICKLE_BYTE * (pickle_bytes or size))
 
     class Module:
         Unpickler = FileUnpickler
 
         @staticmethod
         def load(file, **kwargs):
-            return FileUnpickler(file, **kwargs).load()
+            """The legacy format's small pickles: magic number, protocol, system info, and
+            after the main pickle the storage keys (every declared storage, each once)."""
+            result = FileUnpickler(file, **kwargs).load()
+            state['loads'] += 1
+            if state['loads'] == 4 and (type(result) is not list or len(result) != len(
+                    set(result)) or set(result) != set(state['storages'])):
+                raise Damaged('a legacy checkpoint whose storage keys do not match the '
+                              'storages its pickle declares')
+            return result
 
     return Module

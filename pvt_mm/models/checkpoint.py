@@ -302,11 +302,15 @@ def sub_state_dict(state_dict: dict, prefix: str) -> dict:
     return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
 
 
-def unwrap_state_dict(ckpt: dict) -> dict:
-    """The weights of a loaded checkpoint file (under ``state_dict`` or ``model``, or the file)."""
+def unwrap_state_dict(ckpt, filename: str) -> dict:
+    """The weights of a loaded checkpoint file (under ``state_dict`` or ``model``, or the file
+    itself): a dict of tensors by name, else a :class:`CheckpointError` naming the file."""
     for wrapper in ('state_dict', 'model'):
         if isinstance(ckpt, dict) and wrapper in ckpt:
             ckpt = ckpt[wrapper]
+    if not isinstance(ckpt, dict) or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in ckpt.items()):
+        raise CheckpointError(f'{filename}: no PVT weights found (not a state dict of tensors)')
     return ckpt
 
 
@@ -319,11 +323,10 @@ def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
     :class:`CheckpointError` naming the file and the keys.
     """
     name = type(model).__name__
-    state_dict = unwrap_state_dict(read_checkpoint(filename))
-    if not isinstance(state_dict, dict) or not all(
-            isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise CheckpointError(f'{name}: {filename}: no PVT weights found (not a state dict of '
-                              'tensors)')
+    try:
+        state_dict = unwrap_state_dict(read_checkpoint(filename), filename)
+    except CheckpointError as err:
+        raise CheckpointError(f'{name}: {err}') from None
     if prefix:
         prefix = prefix if prefix.endswith('.') else prefix + '.'
         state_dict = sub_state_dict(state_dict, prefix)
@@ -402,7 +405,7 @@ class CheckpointFit:
     fitted: int
     total: int
     missing: List[str] = field(default_factory=list)
-    mismatched: List[str] = field(default_factory=list)  # 'key: (file shape) vs (model shape)'
+    mismatched: List[str] = field(default_factory=list)  # 'key: (file) vs (model)': shape or kind
     unexpected: List[str] = field(default_factory=list)
 
     @property
@@ -412,7 +415,7 @@ class CheckpointFit:
 
     def describe(self) -> str:
         parts = [f'fits {self.fitted} of the model\'s {self.total} tensors']
-        for title, keys in (('missing', self.missing), ('shape mismatch (file vs model)',
+        for title, keys in (('missing', self.missing), ('mismatched (file vs model)',
                                                         self.mismatched),
                             ('unexpected', self.unexpected)):
             if keys:
@@ -420,21 +423,43 @@ class CheckpointFit:
         return '; '.join(parts)
 
 
+def _kind(value) -> str:
+    """What a tensor holds, as far as loading is concerned: its dtype's class and whether it has
+    data (a meta tensor has none; loading it would leave the weight at its initialisation)."""
+    if not isinstance(value, torch.Tensor):
+        return f'not a tensor ({type(value).__name__})'
+    if value.is_meta:
+        return 'meta (no data)'
+    if value.is_complex():
+        return 'complex'
+    if value.is_floating_point():
+        return 'floating'
+    return 'bool' if value.dtype == torch.bool else 'integer'
+
+
 def checkpoint_fit(model, state_dict: dict) -> CheckpointFit:
     """How ``state_dict`` fits ``model`` (a whole model, or a PVT backbone), after the
-    conversions loading applies (``module.`` prefixes, the PVT backbones' layouts), by keys and
-    shapes."""
+    conversions loading applies (``module.`` prefixes, the PVT backbones' layouts), by keys,
+    shapes, dtype classes and data: a tensor of the model's shape that is not a tensor, another
+    class of dtype (integers for floats) or a meta tensor does not fit."""
     sd = without_wrapper(state_dict)
     for name, module in model.named_modules():
         if callable(getattr(module, '_adapt_checkpoint', None)):  # PVT / PVTv2
             adapt_state_dict(module, sd, f'{name}.' if name else '', quiet=True)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()
+    expected = {k: (tuple(v.shape), _kind(v)) for k, v in model.state_dict().items()
                 if not k.endswith('num_batches_tracked')}
-    shape = {k: tuple(getattr(v, 'shape', ())) for k, v in sd.items()}
-    mismatched = [k for k in expected if k in sd and shape[k] != expected[k]]
+    found = {k: (tuple(getattr(v, 'shape', ())), _kind(v)) for k, v in sd.items()}
+    mismatched = [k for k in expected if k in sd and found[k] != expected[k]]
+
+    def describe(key):
+        (shape, kind), (want_shape, want_kind) = found[key], expected[key]
+        if shape != want_shape:
+            return f'{key}: {shape} vs {want_shape}'
+        return f'{key}: {kind} vs {want_kind}'
+
     return CheckpointFit(
         fitted=sum(k in sd for k in expected) - len(mismatched),
         total=len(expected),
         missing=[k for k in expected if k not in sd],
-        mismatched=[f'{k}: {shape[k]} vs {expected[k]}' for k in mismatched],
+        mismatched=[describe(k) for k in mismatched],
         unexpected=[k for k in sd if k not in expected and not k.endswith('num_batches_tracked')])

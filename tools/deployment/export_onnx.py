@@ -43,11 +43,12 @@ def build(args):
     from mmengine.logging import MMLogger
     MMLogger.get_instance('export_onnx', log_level=logging.WARNING)  # no weight-init report
     cfg = apis.load_config(args.config)
+    if args.checkpoint:  # read before the model is built: a bad file fails at once
+        state_dict = unwrap_state_dict(read_checkpoint(args.checkpoint), args.checkpoint)
     cfg.model.backbone.init_cfg = None
     model = apis.build_model(cfg)
     model.init_weights()
     if args.checkpoint:
-        state_dict = unwrap_state_dict(read_checkpoint(args.checkpoint))
         if args.backbone_only and not backbone_prefix(state_dict):
             load_pretrained(model.backbone, args.checkpoint)
         else:

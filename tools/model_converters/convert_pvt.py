@@ -11,15 +11,13 @@ DETR); backbone-only files stay backbone-only.
 With ``--arch`` (``pvt-tiny`` ... ``pvt-large``, ``pvtv2-b0`` ... ``pvtv2-b5``, ``pvtv2-b2-li``)
 the converted backbone must load into that architecture exactly, or the tool refuses, naming the
 keys. Loading never needs this tool (the backbones convert on load); it makes files for other
-code and shows what maps where. DST is written whole or not at all, and may be SRC.
+code and shows what maps where. DST is written whole or not at all, and may be SRC (it keeps its
+permissions); a DST ending in ``.safetensors`` gets safetensors (the weights only).
 """
 import argparse
-import io
-
-import torch
 
 from pvt_mm import cli
-from pvt_mm.fileio import CheckpointError, atomic_write, read_checkpoint
+from pvt_mm.fileio import CheckpointError, read_checkpoint, save_checkpoint
 from pvt_mm.models import ARCH_NAMES, backbone_arch
 from pvt_mm.models.checkpoint import (backbone_prefix, checkpoint_fit, convert_checkpoint,
                                       sub_state_dict, unwrap_state_dict)
@@ -38,10 +36,7 @@ def parse_args():
 def main():
     args = parse_args()
     ckpt = read_checkpoint(args.src)
-    state_dict = unwrap_state_dict(ckpt)
-    if not isinstance(state_dict, dict) or not all(
-            isinstance(v, torch.Tensor) for v in state_dict.values()):
-        raise SystemExit(f'error: {args.src}: no PVT weights found (not a state dict of tensors)')
+    state_dict = unwrap_state_dict(ckpt, args.src)
     backbone = None
     if args.arch:
         cls, name = backbone_arch(args.arch)
@@ -68,9 +63,7 @@ def main():
     out = dict(state_dict=converted)
     if isinstance(ckpt, dict) and isinstance(ckpt.get('meta'), dict):
         out['meta'] = ckpt['meta']
-    buffer = io.BytesIO()
-    torch.save(out, buffer)
-    atomic_write(buffer.getvalue(), args.dst)  # SRC may be DST; a failed write keeps DST
+    save_checkpoint(out, args.dst)  # SRC may be DST; a failed write keeps DST and its mode
     print(f'saved {args.dst}')
 
 

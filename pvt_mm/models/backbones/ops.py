@@ -3,10 +3,12 @@
 - :func:`linear` is ``F.linear``; on CPU it runs as a 1x1 convolution over the rows (oneDNN runs
   PVT's projection shapes about 2x faster than the GEMM path).
 - :func:`ffn` is ``fc2(GELU(dwconv(ReLU(fc1(x)))))`` (ReLU and the depth-wise 3x3 conv
-  optional) as one autograd function that keeps only ``x`` and fc1's output for backward and
-  recomputes the depth-wise conv and GELU there. The widest tensors of a block (``mlp_ratio`` x
-  the channels: 8x in PVT v1's first two stages) are stored once instead of two (v1) or three
-  (v2) times; recomputing them is elementwise work next to the block's matmuls.
+  optional) as one autograd function that by default keeps only ``x`` and fc1's output for
+  backward and recomputes the depth-wise conv and GELU there. The widest tensors of a block
+  (``mlp_ratio`` x the channels: 8x in PVT v1's first two stages) are stored once instead of two
+  (v1) or three (v2) times; recomputing them is elementwise work next to the block's matmuls.
+  ``recompute`` (:func:`choose_recompute`) can keep the conv's output, or it and the GELU's,
+  instead.
 
 On CPU :func:`ffn` works through chunks of image rows holding at most 8 MiB of hidden
 activations (a chunk's depth-wise conv reads one halo row from each neighbour), so no
@@ -107,9 +109,9 @@ def _span(chunk, hw):
 class _FFN(torch.autograd.Function):
 
     @staticmethod
-    def _dwconv(h1, chunks, i, hw, weight, bias):
-        """Depth-wise conv of chunk ``i``: its input map (with one halo row from each neighbour
-        of the same image, zeros at image borders), that map's padding, and the output rows."""
+    def _dwconv_input(h1, chunks, i, hw):
+        """Chunk ``i``'s input map of the depth-wise conv (with one halo row from each neighbour
+        of the same image, zeros at image borders) and that map's padding."""
         b0, b1, r0, r1 = chunks[i]
         (h, w), hidden = hw, h1[i].shape[1]
         if r0 == 0 and r1 == h:
@@ -118,41 +120,60 @@ class _FFN(torch.autograd.Function):
             top = h1[i - 1][-w:] if r0 > 0 else h1[i].new_zeros(w, hidden)
             bottom = h1[i + 1][:w] if r1 < h else h1[i].new_zeros(w, hidden)
             ext, padding = torch.cat([top, h1[i], bottom]).view(1, r1 - r0 + 2, w, hidden), [0, 1]
-        ext = ext.permute(0, 3, 1, 2)
-        out = F.conv2d(ext, weight, bias, padding=padding, groups=hidden)
+        return ext.permute(0, 3, 1, 2), padding
+
+    @staticmethod
+    def _dwconv(h1, chunks, i, hw, weight, bias):
+        """Depth-wise conv of chunk ``i``: its input map, that map's padding, the output rows."""
+        ext, padding = _FFN._dwconv_input(h1, chunks, i, hw)
+        out = F.conv2d(ext, weight, bias, padding=padding, groups=ext.shape[1])
         return ext, padding, _tokens(out)
 
     @staticmethod
-    def forward(ctx, x, hw, relu, lean, w1, b1, wd, bd, w2, b2):
+    def forward(ctx, x, hw, relu, lean, recompute, w1, b1, wd, bd, w2, b2):
         B, N, C = x.shape
         dtype = _autocast_dtype(x.device.type) or x.dtype
         x2, w1_, b1_, wd_, bd_, w2_, b2_ = (t.to(dtype) if t is not None else None
                                              for t in (x, w1, b1, wd, bd, w2, b2))
         x2 = x2.reshape(B * N, C)
         chunks = _chunks(B, hw, w1.shape[0], x.device, x2.element_size(), lean)
+        keep_h2 = wd is not None and recompute in ('gelu', 'none')
+        keep_act = recompute == 'none'
+        h2s, acts = [], []
         with torch.autocast(x.device.type, enabled=False):
             h1 = []
             for chunk in chunks:
                 h = _linear(x2[_span(chunk, hw)], w1_, b1_)
                 h1.append(h.relu_() if relu else h)
-            if len(chunks) == 1:
-                h2 = h1[0] if wd is None else _FFN._dwconv(h1, chunks, 0, hw, wd_, bd_)[2]
-                y = _linear(F.gelu(h2), w2_, b2_)
-            else:
-                y = x2.new_empty(B * N, w2.shape[0])
-                scratch = _Scratch()
-                for i, chunk in enumerate(chunks):
-                    h2 = h1[i] if wd is None else _FFN._dwconv(h1, chunks, i, hw, wd_, bd_)[2]
+            y = x2.new_empty(B * N, w2.shape[0]) if len(chunks) > 1 else None
+            scratch = _Scratch()
+            for i, chunk in enumerate(chunks):
+                h2 = h1[i] if wd is None else _FFN._dwconv(h1, chunks, i, hw, wd_, bd_)[2]
+                if keep_act or len(chunks) == 1:
+                    a = F.gelu(h2)
+                else:  # one buffer for every chunk's activation
                     a = torch.ops.aten.gelu.out(h2, out=scratch.like(h2))
+                if y is None:
+                    y = _linear(a, w2_, b2_)
+                else:
                     y[_span(chunk, hw)] = _linear(a, w2_, b2_)
-        ctx.save_for_backward(x2, w1, wd, bd, w2, *h1)
-        ctx.meta = (B, N, hw, relu, dtype, chunks, b1 is not None, b2 is not None)
+                if keep_h2:
+                    h2s.append(h2)
+                if keep_act:
+                    acts.append(a)
+        ctx.save_for_backward(x2, w1, wd, bd, w2, *h1, *h2s, *acts)
+        ctx.meta = (B, N, hw, relu, dtype, chunks, b1 is not None, b2 is not None, keep_h2,
+                    keep_act)
         return y.view(B, N, -1)
 
     @staticmethod
     def backward(ctx, dy):
-        x2, w1, wd, bd, w2, *h1 = ctx.saved_tensors
-        B, N, hw, relu, dtype, chunks, has_b1, has_b2 = ctx.meta
+        x2, w1, wd, bd, w2, *kept = ctx.saved_tensors
+        B, N, hw, relu, dtype, chunks, has_b1, has_b2, keep_h2, keep_act = ctx.meta
+        n = len(chunks)
+        h1, kept = kept[:n], kept[n:]
+        h2s, kept = (kept[:n], kept[n:]) if keep_h2 else (None, kept)
+        acts = kept[:n] if keep_act else None
         w1_, w2_ = w1.to(dtype), w2.to(dtype)
         wd_ = wd.to(dtype) if wd is not None else None
         bd_ = bd.to(dtype) if bd is not None else None
@@ -180,12 +201,15 @@ class _FFN(torch.autograd.Function):
             for i, chunk in enumerate(chunks):
                 if wd is None:
                     h2 = h1[i]
+                elif keep_h2:
+                    (ext, padding), h2 = _FFN._dwconv_input(h1, chunks, i, hw), h2s[i]
                 else:
                     ext, padding, h2 = _FFN._dwconv(h1, chunks, i, hw, wd_, bd_)
-                a = torch.ops.aten.gelu.out(h2, out=scratch.like(h2))
+                a = acts[i] if keep_act else torch.ops.aten.gelu.out(h2, out=scratch.like(h2))
                 da, g = _linear_backward(dy[_span(chunk, hw)], a, w2_)
                 accumulate('w2', g)
-                dh2 = torch.ops.aten.gelu_backward.grad_input(da, h2, grad_input=a)
+                dh2 = torch.ops.aten.gelu_backward.grad_input(
+                    da, h2, grad_input=scratch.like(h2) if keep_act else a)
                 if wd is None:
                     fc1_backward(i, dh2)
                     continue
@@ -219,7 +243,7 @@ class _FFN(torch.autograd.Function):
         wd_grad = grads['wd']
         if wd_grad is not None and wd_grad.stride() != wd.stride():
             wd_grad = wd_grad.clone(memory_format=torch.contiguous_format)
-        return (dx.view(B, N, -1), None, None, None, grads['w1'], grads['b1'], wd_grad,
+        return (dx.view(B, N, -1), None, None, None, None, grads['w1'], grads['b1'], wd_grad,
                 grads['bd'], grads['w2'], db2)
 
 
@@ -235,11 +259,36 @@ class _Scratch:
         return self.buf[:t.numel()].view(t.shape)
 
 
-def ffn(x, hw, fc1, fc2, dwconv=None, relu=False, lean=False):
+RECOMPUTE = ('dwconv', 'gelu', 'none')
+
+
+def choose_recompute(device_type: str, dtype: torch.dtype, recompute='auto') -> str:
+    """What the FFN recomputes in backward on ``device_type`` in ``dtype``: ``'dwconv'`` (the
+    depth-wise conv and GELU, storing only ``x`` and fc1's output), ``'gelu'`` (GELU only, the
+    conv's output stored too) or ``'none'`` (the GELU's output stored as well). ``'auto'`` is
+    ``'dwconv'`` everywhere: the least memory, and on this project's CPU machines no slower
+    (docs/benchmark.md); the GPU choice waits for a measurement."""
+    if recompute == 'auto':
+        return 'dwconv'
+    if recompute not in RECOMPUTE:
+        raise ValueError(f"ffn_recompute must be 'auto' or one of {RECOMPUTE}, got "
+                         f'{recompute!r}')
+    return recompute
+
+
+def _is_compiling() -> bool:
+    compiler = getattr(torch, 'compiler', None)
+    if compiler is not None and hasattr(compiler, 'is_compiling'):
+        return compiler.is_compiling()
+    return torch._dynamo.is_compiling()  # torch < 2.3
+
+
+def ffn(x, hw, fc1, fc2, dwconv=None, relu=False, lean=False, recompute='dwconv'):
     """``fc2(GELU(dwconv(ReLU(fc1(x)))))`` for tokens ``x`` (B, H*W, C) of an ``hw`` grid, storing
-    only ``x`` and fc1's output for backward; ``lean``: smaller CPU chunks, a lower peak for a
-    little time. Traced (FLOP counting, export), the plain ops."""
-    if torch.jit.is_tracing():
+    for backward what ``recompute`` (:func:`choose_recompute`) leaves; ``lean``: smaller CPU
+    chunks, a lower peak for a little time. Traced (FLOP counting, export) or compiled (the
+    compiler fuses the plain ops itself), the plain ops."""
+    if torch.jit.is_tracing() or _is_compiling():
         h = fc1(x)
         if relu:
             h = F.relu(h)
@@ -247,6 +296,6 @@ def ffn(x, hw, fc1, fc2, dwconv=None, relu=False, lean=False):
             h = h.transpose(1, 2).reshape(x.shape[0], -1, *hw)
             h = dwconv(h).flatten(2).transpose(1, 2)
         return fc2(F.gelu(h))
-    return _FFN.apply(x, tuple(hw), relu, lean, fc1.weight, fc1.bias,
+    return _FFN.apply(x, tuple(hw), relu, lean, recompute, fc1.weight, fc1.bias,
                       None if dwconv is None else dwconv.weight,
                       None if dwconv is None else dwconv.bias, fc2.weight, fc2.bias)

@@ -29,7 +29,8 @@ from mmengine.model import BaseModule, ModuleList
 from mmengine.model.weight_init import constant_init, normal_init, trunc_normal_init
 
 from ..checkpoint import adapt_state_dict, load_pretrained
-from .ops import Linear, ffn
+from . import attention
+from .ops import Linear, _autocast_dtype, choose_recompute, ffn
 
 # Architecture presets: every field may be overridden by a keyword of the same name.
 _V1 = dict(
@@ -106,16 +107,19 @@ def adaptive_avg_pool(x, size: int):
 
 
 class SRAttention(nn.Module):
-    """Spatial-reduction attention, fused with ``F.scaled_dot_product_attention``.
+    """Spatial-reduction attention, by default fused with ``F.scaled_dot_product_attention``.
 
     Queries keep full length; keys and values come from the input shrunk by a ``sr_ratio``
     strided conv + LN (or, with ``linear``, by a 7x7 adaptive average pool + 1x1 conv + LN + GELU).
+    ``backend`` and ``query_groups``: how the attention is computed
+    (:func:`~pvt_mm.models.backbones.attention.choose`).
     """
 
     def __init__(self, dim, num_heads, sr_ratio=1, qkv_bias=True, attn_drop=0., proj_drop=0.,
-                 linear=False, pool_size=7):
+                 linear=False, pool_size=7, backend='auto', query_groups='auto'):
         super().__init__()
         self.num_heads = num_heads
+        self.backend, self.query_groups = backend, query_groups
         self.attn_drop = attn_drop
         self.q = Linear(dim, dim, bias=qkv_bias)
         self.kv = Linear(dim, dim * 2, bias=qkv_bias)
@@ -144,8 +148,11 @@ class SRAttention(nn.Module):
             if self.linear:
                 x = self.act(x)
         k, v = self.kv(x).view(B, -1, 2, heads, C // heads).permute(2, 0, 3, 1, 4).unbind(0)
-        x = F.scaled_dot_product_attention(
-            q, k, v, dropout_p=self.attn_drop if self.training else 0.)
+        backend, groups = attention.choose(
+            q.device.type, _autocast_dtype(q.device.type) or q.dtype, N, k.shape[2],
+            self.backend, self.query_groups)
+        x = attention.attention(q, k, v, backend, groups,
+                                dropout_p=self.attn_drop if self.training else 0.)
         x = x.transpose(1, 2).reshape(B, N, C)
         return self.proj_drop(self.proj(x))
 
@@ -154,11 +161,14 @@ class FFN(nn.Module):
     """fc1 -> [ReLU] -> [3x3 depth-wise conv] -> GELU -> fc2, dropout after the activation and fc2.
 
     Runs as :func:`~pvt_mm.models.backbones.ops.ffn`, which stores only its input and fc1's
-    output for backward; with dropout in training, as the plain modules.
+    output for backward (unless ``recompute`` says otherwise:
+    :func:`~pvt_mm.models.backbones.ops.choose_recompute`); with dropout in training, as the plain
+    modules.
     """
 
-    def __init__(self, dim, hidden_dim, dwconv=False, linear=False, drop=0.):
+    def __init__(self, dim, hidden_dim, dwconv=False, linear=False, drop=0., recompute='auto'):
         super().__init__()
+        self.recompute = recompute
         self.fc1 = Linear(dim, hidden_dim)
         self.relu = nn.ReLU(inplace=True) if linear else None
         self.dwconv = (nn.Conv2d(hidden_dim, hidden_dim, 3, padding=1, groups=hidden_dim)
@@ -170,8 +180,10 @@ class FFN(nn.Module):
     def forward(self, x, hw, lean=False):
         """``lean``: the op's smaller CPU chunks (see :func:`~pvt_mm.models.backbones.ops.ffn`)."""
         if not (self.training and self.drop.p > 0):
+            recompute = choose_recompute(x.device.type, _autocast_dtype(x.device.type) or x.dtype,
+                                         self.recompute)
             return ffn(x, hw, self.fc1, self.fc2, self.dwconv, relu=self.relu is not None,
-                       lean=lean)
+                       lean=lean, recompute=recompute)
         x = self.fc1(x)
         if self.relu is not None:
             x = self.relu(x)
@@ -184,13 +196,17 @@ class PVTBlock(nn.Module):
     """Pre-norm transformer encoder layer: x + attn(LN(x)), then x + FFN(LN(x))."""
 
     def __init__(self, dim, num_heads, mlp_ratio, sr_ratio, qkv_bias=True, drop=0., attn_drop=0.,
-                 drop_path=0., dwconv=False, linear=False):
+                 drop_path=0., dwconv=False, linear=False, speed=None):
         super().__init__()
+        speed = speed or {}
         self.norm1 = nn.LayerNorm(dim, eps=_BLOCK_EPS)
-        self.attn = SRAttention(dim, num_heads, sr_ratio, qkv_bias, attn_drop, drop, linear)
+        self.attn = SRAttention(dim, num_heads, sr_ratio, qkv_bias, attn_drop, drop, linear,
+                                backend=speed.get('attn_backend', 'auto'),
+                                query_groups=speed.get('attn_query_groups', 'auto'))
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim, eps=_BLOCK_EPS)
-        self.mlp = FFN(dim, int(dim * mlp_ratio), dwconv, linear, drop)
+        self.mlp = FFN(dim, int(dim * mlp_ratio), dwconv, linear, drop,
+                       recompute=speed.get('ffn_recompute', 'auto'))
 
     def forward(self, x, hw, with_cp=False):
         """``with_cp``: recompute the FFN half in backward instead of storing its activations (in
@@ -209,7 +225,7 @@ class PVTStage(nn.Module):
 
     def __init__(self, in_channels, dim, depth, num_heads, mlp_ratio, sr_ratio, patch_size,
                  stride, overlap_patch_embed, pos_grid, ffn_dwconv, linear_sra, stage_norm,
-                 qkv_bias, drop_rate, attn_drop_rate, drop_paths, with_cp):
+                 qkv_bias, drop_rate, attn_drop_rate, drop_paths, with_cp, speed=None):
         super().__init__()
         self.with_cp = with_cp
         self.patch_embed = PatchEmbed(in_channels, dim, patch_size, stride, overlap_patch_embed)
@@ -219,7 +235,7 @@ class PVTStage(nn.Module):
             self.pos_drop = nn.Dropout(drop_rate)
         self.blocks = ModuleList([
             PVTBlock(dim, num_heads, mlp_ratio, sr_ratio, qkv_bias, drop_rate, attn_drop_rate,
-                     drop_paths[i], ffn_dwconv, linear_sra) for i in range(depth)
+                     drop_paths[i], ffn_dwconv, linear_sra, speed) for i in range(depth)
         ])
         self.norm = nn.LayerNorm(dim, eps=_BLOCK_EPS) if stage_norm else None
 
@@ -257,6 +273,13 @@ class PVT(BaseModule):
         pretrain_img_size (int | tuple): image size the position embeddings were trained at.
         with_cp (bool): activation checkpointing of each block's FFN (norm2 + MLP), recomputed in
             backward: the widest activations, and the cheapest to recompute.
+        attn_backend (str): how attention is computed: ``'auto'`` (the measured default per
+            device and dtype), ``'sdpa'``, ``'flash'``, ``'efficient'``, ``'cudnn'``, ``'math'``
+            or ``'explicit'`` (:mod:`pvt_mm.models.backbones.attention`).
+        attn_query_groups (int | str): split each head's queries into this many groups that the
+            attention kernel treats as heads (``'auto'``: the measured default).
+        ffn_recompute (str): what the FFN recomputes in backward: ``'auto'``, ``'dwconv'``,
+            ``'gelu'`` or ``'none'`` (:func:`pvt_mm.models.backbones.ops.choose_recompute`).
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=...)`` loads any known
             PVT checkpoint format through :func:`pvt_mm.models.checkpoint.adapt_state_dict`.
         **overrides: any preset field (``depths``, ``embed_dims``, ``sr_ratios``, ...).
@@ -265,8 +288,12 @@ class PVT(BaseModule):
 
     def __init__(self, arch='tiny', in_channels=3, out_indices=(0, 1, 2, 3), frozen_stages=-1,
                  drop_rate=0., attn_drop_rate=0., drop_path_rate=0.1, pretrain_img_size=224,
-                 with_cp=False, init_cfg=None, **overrides):
+                 with_cp=False, attn_backend='auto', attn_query_groups='auto',
+                 ffn_recompute='auto', init_cfg=None, **overrides):
         super().__init__(init_cfg=init_cfg)
+        speed = dict(attn_backend=attn_backend, attn_query_groups=attn_query_groups,
+                     ffn_recompute=ffn_recompute)
+        self._check_speed_options(**speed)
         self.arch = self._resolve_arch(arch, overrides)
         a = self.arch
         self.num_stages = num_stages = len(a['depths'])
@@ -296,7 +323,7 @@ class PVT(BaseModule):
                 ffn_dwconv=a['ffn_dwconv'], linear_sra=a['linear_sra'],
                 stage_norm=a['stage_norm'], qkv_bias=a['qkv_bias'], drop_rate=drop_rate,
                 attn_drop_rate=attn_drop_rate,
-                drop_paths=drop_paths[cur:cur + a['depths'][i]], with_cp=with_cp))
+                drop_paths=drop_paths[cur:cur + a['depths'][i]], with_cp=with_cp, speed=speed))
             cur += a['depths'][i]
         if hasattr(self, 'register_load_state_dict_pre_hook'):
             self.register_load_state_dict_pre_hook(self._adapt_checkpoint)
@@ -336,6 +363,22 @@ class PVT(BaseModule):
             if any(not isinstance(v, int) or v <= 0 for v in settings[k]):
                 raise ValueError(f'{name}: {k} must be positive integers, got {settings[k]}')
         return settings
+
+    @classmethod
+    def _check_speed_options(cls, attn_backend, attn_query_groups, ffn_recompute):
+        """Named errors at construction for values no device could run."""
+        name = cls.__name__
+        if attn_backend != 'auto' and attn_backend not in attention.BACKENDS:
+            raise ValueError(f"{name}: attn_backend must be 'auto' or one of "
+                             f'{attention.BACKENDS}, got {attn_backend!r}')
+        if attn_query_groups != 'auto' and not (
+                isinstance(attn_query_groups, int) and attn_query_groups >= 1):
+            raise ValueError(f"{name}: attn_query_groups must be 'auto' or a positive int, got "
+                             f'{attn_query_groups!r}')
+        try:
+            choose_recompute('cpu', torch.float32, ffn_recompute)
+        except ValueError as err:
+            raise ValueError(f'{name}: {err}') from None
 
     @staticmethod
     def _check_out_indices(out_indices, num_stages) -> Tuple[int, ...]:
