@@ -162,6 +162,68 @@ def two_views(records, python_view, deflate=()):
     return data[:-22] + bytes(second) + end
 
 
+def zip64_two_views(records, python_sizes):
+    """A zip archive whose zip64 locator points torch's reader at one central directory, while
+    Python's reads the zip64 end record just before the locator, and with it another (where
+    ``python_sizes`` ({name: bytes}) replace the stored sizes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, 'w') as archive:
+        for name, value in records.items():
+            archive.writestr(name, value)
+    data = out.getvalue()
+    end = data.rfind(b'PK\x05\x06')
+    count, size, offset = struct.unpack('<HII', data[end + 10:end + 20])
+    body, torch_view = data[:offset], data[offset:offset + size]
+    python_view, pos = bytearray(), 0
+    while pos < len(torch_view):
+        n, m, k = struct.unpack('<HHH', torch_view[pos + 28:pos + 34])
+        entry = bytearray(torch_view[pos:pos + 46 + n + m + k])
+        name = entry[46:46 + n].decode()
+        if name in python_sizes:
+            entry[20:28] = struct.pack('<II', python_sizes[name], python_sizes[name])
+        python_view += entry
+        pos += len(entry)
+
+    def end64(length, at):
+        return struct.pack('<IQHHIIQQQQ', 0x06064b50, 44, 45, 45, 0, 0, count, count, length, at)
+
+    torch_end64 = offset + len(torch_view)
+    python_at = torch_end64 + 56
+    data = (body + torch_view + end64(len(torch_view), offset) + bytes(python_view) +
+            end64(len(python_view), python_at))
+    locator = struct.pack('<IIQI', 0x07064b50, 0, torch_end64, 1)
+    return data + locator + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 0xFFFF, 0xFFFF,
+                                        0xFFFFFFFF, 0xFFFFFFFF, 0)
+
+
+def shared_records(count: int, nbytes: int) -> bytes:
+    """A torch.save archive of ``count`` tensors whose central directory entries all point at
+    one record of ``nbytes``: ``count`` times the memory from one record's bytes."""
+    body = b''.join(text(str(i)) + tensor(pid=storage_pid(key=str(i), numel=nbytes // 4),
+                                          size=(nbytes // 4, ), stride=(1, )) for i in range(count))
+    data = torch_zip(pkl(pickle.EMPTY_DICT, pickle.MARK, body, pickle.SETITEMS),
+                     data={'0': b'\0' * nbytes})
+    end = data.rfind(b'PK\x05\x06')
+    _, size, offset = struct.unpack('<HII', data[end + 10:end + 20])
+    directory = data[offset:offset + size]
+    pos, last = 0, None
+    while pos < len(directory):
+        n, m, k = struct.unpack('<HHH', directory[pos + 28:pos + 34])
+        entry = directory[pos:pos + 46 + n + m + k]
+        if entry[46:46 + n] == b'archive/data/0':
+            last = entry
+        pos += 46 + n + m + k
+    extra = b''
+    for i in range(1, count):
+        name = f'archive/data/{i}'.encode()
+        entry = bytearray(last[:46]) + name
+        entry[28:30], entry[30:32] = struct.pack('<H', len(name)), b'\0\0'
+        extra += bytes(entry)
+    entries = directory.count(b'PK\x01\x02') + count - 1
+    return data[:offset] + directory + extra + struct.pack(
+        '<IHHHHIIH', 0x06054b50, 0, 0, entries, entries, len(directory) + len(extra), offset, 0)
+
+
 def _tar(members):
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode='w', format=tarfile.USTAR_FORMAT,
@@ -348,6 +410,12 @@ def _hostile_pickles():
     files['million-sets'] = (pkl(pickle.EMPTY_SET * 2**20, pickle.EMPTY_DICT),
                              'more objects than its size can account for')
     # Names and values that are pvt_mm's or torch's machinery, not data.
+    files['metadata-internals'] = (pkl(
+        odict(), text('w'), tensor(size=(6, ), stride=(1, )), pickle.SETITEM,
+        dct((text('_metadata'), dct((text(''), dct((text('version'), glob('numpy', 'dtype'))))))),
+        pickle.BUILD), 'setting the state of')
+    files['key-colliding-int-tuples'] = (pkl(pickle.EMPTY_DICT, tup(num(9), num(-2**60)),
+                                             pickle.NONE, pickle.SETITEM), 'a dict key')
     files['bare-numpy-dtype'] = (pkl(dct((text('x'), glob('numpy', 'dtype')))), 'a bare _Dtype')
     files['bare-history-method'] = (pkl(dct((text('x'), call(
         glob('builtins', 'getattr'), glob('mmengine.logging.history_buffer', 'HistoryBuffer'),
@@ -423,6 +491,18 @@ def corpus(folder) -> dict:
     add('legacy-huge-storage', legacy(state_dict(tensor(
         pid=storage_pid(numel=2**31, extra=(pickle.NONE, )), size=(2**31, ), stride=(1, ))),
         keys=['0']), refusal='truncated')
+    dag_list = pickle.EMPTY_LIST + pickle.BINPUT + b'\0' + (
+        pickle.EMPTY_LIST + pickle.MARK + pickle.BINGET + b'\0' + pickle.BINGET + b'\0' +
+        pickle.APPENDS + pickle.BINPUT + b'\0') * 40
+    add('legacy-protocol-dag', pickle.dumps(MAGIC, protocol=2) + pkl(dag_list) +
+        pickle.dumps({}, protocol=2) + pkl(pickle.EMPTY_DICT) + pickle.dumps([], protocol=2),
+        refusal='header pickle 2')
+    dag_tuple = pickle.NONE + (pickle.BINPUT + b'\0' + pickle.BINGET + b'\0' + pickle.BINGET +
+                               b'\0' + pickle.TUPLE3) * 30
+    head = legacy(b'')[:-len(pickle.dumps([], protocol=2))]
+    add('legacy-keys-dag', head + pkl(pickle.EMPTY_DICT) + pkl(pickle.EMPTY_LIST, dag_tuple,
+                                                               pickle.APPEND),
+        refusal='storage keys do not match')
     unfilled = tup(text('storage'), glob('torch', 'ByteStorage'), text('0'), text('cpu'),
                    num(4096), pickle.NONE) + pickle.BINPERSID
     add('legacy-storage-never-filled', legacy(state_dict(call(
@@ -484,6 +564,12 @@ def corpus(folder) -> dict:
         {'archive/data.pkl': state_dict(tensor()), 'archive/byteorder': b'little',
          'archive/version': b'3\n', 'archive/data/0': b'\0' * 2**22}, {'archive/data/0': 24},
         deflate=('archive/data/0', )), refusal='data before its records')
+    add('zip64-two-views', zip64_two_views(
+        {'archive/data.pkl': state_dict(tensor(pid=storage_pid(numel=2**18), size=(2**18, ),
+                                               stride=(1, ))), 'archive/byteorder': b'big',
+         'archive/version': b'3\n', 'archive/data/0': b'\x11\x22\x33\x44'},
+        {'archive/data/0': 2**20}), refusal='could be read two ways')
+    add('zip-shared-records', shared_records(200, 1 << 16), refusal='records that share bytes')
     add('zip-trailing-bytes', torch_zip(state_dict(tensor())) + b'\0' * 100,
         refusal=('data before its records', 'truncated or corrupt'))
     add('zip-torchscript', torch_zip(pkl(pickle.NONE), extra={
@@ -492,16 +578,21 @@ def corpus(folder) -> dict:
         refusal='TorchScript')
     script = io.BytesIO()
     torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), script)
-    add('torchscript-module', script.getvalue(), refusal=('TorchScript', 'compressed records'))
+    add('torchscript-module', script.getvalue(),
+        refusal=('TorchScript', 'compressed records', 'records that share bytes'))
     add('zip-no-data-pkl', torch_zip(b'', extra={}).replace(b'data.pkl', b'other.pk'),
         refusal='no data.pkl')
     # safetensors: a dtype this torch lacks, offsets past the end.
     add('f8-e8m0.safetensors', safetensors({'w': {'dtype': 'F8_E8M0', 'shape': [4],
                                                   'data_offsets': [0, 4]}}, b'\0' * 4),
-        refusal='dtype F8_E8M0')
+        refusal="dtype 'F8_E8M0'")
     header = b'{"w": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}'
     add('header-17mib.safetensors', struct.pack('<Q', 17 << 20) + header + b' ' * (
         (17 << 20) - len(header)), refusal='a safetensors header of')
+    add('escapes-in-names.safetensors', safetensors(
+        {'\x1b]0;owned\x07' + 'Y' * 5000: {'dtype': 'F32', 'shape': [1],
+                                             'data_offsets': [4, 8]}}, b'\0' * 8),
+        refusal='not a valid safetensors file')
     add('offsets-past-end.safetensors', safetensors({'w': {'dtype': 'F32', 'shape': [2**20],
                                                            'data_offsets': [0, 2**22]}}),
         refusal='truncated or corrupt')
@@ -518,6 +609,11 @@ def corpus(folder) -> dict:
     add('set-and-complex', saved({'w': WEIGHTS['w'], 'tags': {1, 2}, 'z': 1 + 2j}),
         hostile=False)
     add('mmengine-checkpoint', saved(mmengine_checkpoint()), hostile=False, mmengine=True)
+    # Read, but not resumed from: a seed that mmengine's resume would format, 3**30 elements.
+    add('resume-seed-dag', torch_zip(pkl(dct(
+        (text('meta'), dct((text('epoch'), num(1)), (text('iter'), num(1)),
+                           (text('seed'), dag_tuple))),
+        (text('state_dict'), dct()), (text('message_hub'), dct())))), hostile=False)
     add('mmengine-legacy', saved(mmengine_checkpoint(), _use_new_zipfile_serialization=False),
         hostile=False, mmengine=True)
     return entries

@@ -230,7 +230,8 @@ def test_the_reader_refuses_whatever_torchs_own_refuses_and_every_hostile_file(
     weights_only=True refuses, except files holding only what mmengine's checkpoints hold; it
     refuses every hostile file, with one error naming the file (and, where the corpus says, the
     reason), before any harm: no marker file appears, and a tensor file read after each one (by
-    pvt_mm and by torch's own load) has its values."""
+    pvt_mm and by torch's own load) has its values. Messages are short and printable, whatever
+    the file holds (names with terminal escapes, huge or self-sharing values)."""
     entries, torch_says = hostile
     monkeypatch.chdir(tmp_path)
     reference = tmp_path / 'reference.pth'
@@ -251,6 +252,8 @@ def test_the_reader_refuses_whatever_torchs_own_refuses_and_every_hostile_file(
             problems.append(f'{name}: benign, read by torch, refused: {result}')
         if result is not None and not result.startswith(f'{entry.path}: '):
             problems.append(f'{name}: the error does not name the file: {result}')
+        if result is not None and (len(result) > len(entry.path) + 500 or not result.isprintable()):
+            problems.append(f'{name}: a message of {len(result)} characters, or unprintable')
         if result is not None and entry.refusal and not any(r in result for r in entry.refusal):
             problems.append(f'{name}: expected {entry.refusal}, got {result}')
         if os.path.exists(MARKER):

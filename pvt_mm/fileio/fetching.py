@@ -15,7 +15,7 @@ import urllib.request
 
 from mmengine.logging import print_log
 
-from .errors import CheckpointError
+from .errors import CheckpointError, printable
 
 HF_HUB_PREFIX = 'hf-hub:'
 URL_PREFIXES = ('http://', 'https://')
@@ -106,17 +106,17 @@ def _expected_length(response):
 
 
 def _download(url: str) -> str:
-    shown = redact_url(url)
+    public = redact_url(url)
     try:
         target = download_cache_path(url)
     except ValueError as err:  # urllib's parse of a malformed URL
-        raise CheckpointError(f'{shown}: not a valid URL ({err})') from None
+        raise CheckpointError(f'{public}: not a valid URL ({err})') from None
     if osp.isfile(target):
         return target
     tmp = None
     try:
         os.makedirs(osp.dirname(target), exist_ok=True)
-        print_log(f'Downloading {shown} to {target}', logger='current')
+        print_log(f'Downloading {public} to {target}', logger='current')
         with tempfile.NamedTemporaryFile(dir=osp.dirname(target), prefix='.download-',
                                          delete=False) as tmp, \
                 urllib.request.urlopen(url, timeout=60) as response:
@@ -127,13 +127,13 @@ def _download(url: str) -> str:
             raise OSError(f'the download was cut short ({got} of {expected} bytes)')
         os.replace(tmp.name, target)
     except (OSError, http.client.HTTPException, ValueError) as err:
-        reason = getattr(err, 'reason', None) or err
+        reason = printable(getattr(err, 'reason', None) or err)
         if isinstance(err, urllib.error.HTTPError):
-            reason = f'HTTP {err.code} {err.reason}'
+            reason = f'HTTP {err.code} {printable(err.reason, 80)}'
         elif isinstance(err, http.client.HTTPException):
             reason = f'the connection broke off ({type(err).__name__})'
         raise CheckpointError(
-            f'{shown}: could not be downloaded ({reason}). Once downloaded it is cached as '
+            f'{public}: could not be downloaded ({reason}). Once downloaded it is cached as '
             f'{target}; to use a copy made elsewhere, put it there or use the local file '
             f'({LOCAL_COPY_HINT})') from None
     finally:

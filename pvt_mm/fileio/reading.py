@@ -30,9 +30,9 @@ import zipfile
 
 import torch
 
-from .errors import CheckpointError
+from .errors import CheckpointError, printable, shown
 from .fetching import HF_HUB_PREFIX, NAMED_MODEL_PREFIXES, URL_PREFIXES, resolve_checkpoint
-from .unpickler import Damaged, Refused, pickle_module, shown
+from .unpickler import Damaged, Refused, pickle_module
 
 _ZIP_MAGIC = b'PK\x03\x04'  # torch.save's format is a zip archive
 _PICKLE_PROTO = b'\x80'  # legacy torch.save files are pickles (protocol >= 2)
@@ -100,7 +100,7 @@ def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
                 raise _truncated(filename, size) from None
             raise CheckpointError(f'{filename}: cannot be read ({err.strerror or err})') from None
         except Exception as err:  # noqa: B902  (anything else a hostile file makes torch raise)
-            reason = shown(str(err).strip().splitlines()[0])[1:-1] if str(err).strip() else ''
+            reason = printable(str(err).strip().splitlines()[0]) if str(err).strip() else ''
             raise CheckpointError(f'{filename}: corrupt, or not a checkpoint ({size} bytes; '
                                   f'{type(err).__name__}{": " if reason else ""}{reason})'
                                   ) from None
@@ -134,8 +134,21 @@ def _zip_records(f, filename, size):
         endrec[zipfile._ECD_OFFSET]
     if endrec[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:
         concat -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
+    f.seek(endrec[zipfile._ECD_LOCATION] - _ZIP64_LOCATOR.size)
+    locator = f.read(_ZIP64_LOCATOR.size)
+    zip64_at = None
+    if locator[:4] == zipfile.stringEndArchive64Locator:
+        zip64_at = _ZIP64_LOCATOR.unpack(locator)[2]
+    if concat or endrec[zipfile._ECD_COMMENT] or \
+            endrec[zipfile._ECD_LOCATION] + zipfile.sizeEndCentDir != size or (
+                zip64_at is not None and zip64_at != endrec[zipfile._ECD_LOCATION] -
+                _ZIP64_LOCATOR.size - zipfile.sizeEndCentDir64):
+        raise CheckpointError(f'{filename}: a zip archive with data before its records, or '
+                              'after its end, where torch.save writes none (its central '
+                              'directory could be read two ways), which pvt_mm does not read')
     with zipfile.ZipFile(f) as archive:
         infos = archive.infolist()
+        starts = [_data_offset(f, info) for info in infos]
     names = [info.filename for info in infos]
     if not names:
         raise zipfile.BadZipFile
@@ -143,9 +156,9 @@ def _zip_records(f, filename, size):
     problem = None
     lowered = {name.lower() for name in names}  # torch's reader finds records case-blind
     relative = {name[len(prefix):] for name in names}
-    if concat or endrec[zipfile._ECD_COMMENT] or \
-            endrec[zipfile._ECD_LOCATION] + zipfile.sizeEndCentDir != size:
-        problem = 'data before its records, or after its end, where torch.save writes none'
+    spans = sorted(zip(starts, (info.file_size for info in infos)))
+    if any(a + n > b for (a, n), (b, _) in zip(spans, spans[1:])):
+        problem = 'records that share bytes'
     elif len(lowered) != len(names):
         problem = 'two records under one name'
     elif any(not name.startswith(prefix) for name in names):
@@ -161,11 +174,12 @@ def _zip_records(f, filename, size):
     else:
         f.seek(0)
         reader = torch._C.PyTorchFileReader(f)
-        if set(reader.get_all_records()) != relative:
-            problem = "records Python's zip reader and torch's see differently"
-        elif hasattr(reader, 'get_record_size') and any(  # torch >= 2.5
-                reader.get_record_size(info.filename[len(prefix):]) != info.file_size
-                for info in infos):
+        if set(reader.get_all_records()) != relative or any(
+                reader.get_record_offset(info.filename[len(prefix):]) != start
+                for info, start in zip(infos, starts)) or (
+                    hasattr(reader, 'get_record_size') and any(  # torch >= 2.5
+                        reader.get_record_size(info.filename[len(prefix):]) != info.file_size
+                        for info in infos)):
             problem = "records Python's zip reader and torch's see differently"
     f.seek(0)
     if problem:
@@ -177,13 +191,28 @@ def _zip_records(f, filename, size):
     return sizes, next(i.file_size for i in infos if i.filename == prefix + 'data.pkl')
 
 
+_ZIP64_LOCATOR = struct.Struct('<4sIQI')  # signature, disk, offset of the zip64 end record, disks
+_LOCAL_HEADER = struct.Struct('<4s2B4HL2L2H')  # zipfile's structFileHeader
+
+
+def _data_offset(f, info) -> int:
+    """Where a record's bytes start: after its local header, as torch's reader computes it."""
+    f.seek(info.header_offset)
+    header = f.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size or header[:4] != zipfile.stringFileHeader:
+        raise zipfile.BadZipFile
+    fields = _LOCAL_HEADER.unpack(header)
+    return info.header_offset + _LOCAL_HEADER.size + fields[10] + fields[11]
+
+
 def _read_zip(f, filename, size, map_location, mmap):
     record_sizes, pickle_bytes = _zip_records(f, filename, size)
     _check_torch_load_allowed(filename)
-    # torch 2.13 reads any path ending in .safetensors as safetensors, whatever it holds: an
-    # open file is read by its content. Mapping a file needs its path.
-    mmap = mmap and not filename.endswith('.safetensors')
-    return torch.load(filename if mmap else f, map_location=map_location, weights_only=False,
+    # Mapping needs a path: the checked file's own (its descriptor's), not its name, which
+    # another process could point at another file meanwhile. Where there is none, it is read.
+    mapped = f'/proc/self/fd/{f.fileno()}'
+    mmap = mmap and osp.exists(mapped)
+    return torch.load(mapped if mmap else f, map_location=map_location, weights_only=False,
                       mmap=mmap, pickle_module=pickle_module(size, record_sizes, pickle_bytes))
 
 
@@ -240,13 +269,14 @@ def _read_safetensors(f, filename: str, size: int, map_location):
     known = {name for name in dtypes if _safetensors_dtype(name) is not None}
     if dtypes - known:
         raise CheckpointError(f'{filename}: holds tensors of dtype '
-                              f'{", ".join(sorted(map(str, dtypes - known)))}, which this torch '
-                              f'{torch.__version__} cannot hold')
+                              f'{", ".join(sorted(shown(d) for d in dtypes - known))}, which this '
+                              f'torch {torch.__version__} cannot hold')
     device = map_location if isinstance(map_location, (str, torch.device)) else 'cpu'
     try:
         return {k: v.to(device) for k, v in load(data).items()}
     except SafetensorError as err:
-        raise CheckpointError(f'{filename}: not a valid safetensors file ({err})') from None
+        raise CheckpointError(f'{filename}: not a valid safetensors file '
+                              f'({printable(err)})') from None
 
 
 def _safetensors_dtype(name):
@@ -313,6 +343,8 @@ def check_structure(checkpoint, filename, resumable: bool = False) -> None:
     problem = None
     if not isinstance(meta, dict) or not all(type(meta.get(k)) is int for k in ('epoch', 'iter')):
         problem = "no meta with the epoch and iteration (not a training run's checkpoint?)"
+    elif type(meta.get('seed')) not in (int, type(None)):
+        problem = f"a meta['seed'] of type {type(meta['seed']).__name__} (mmengine writes an int)"
     elif not isinstance(checkpoint.get('message_hub'), dict):
         problem = 'no message_hub'
     elif 'config' in meta:

@@ -34,7 +34,6 @@ itself admits the unbounded calls above.
 import math
 import pickle
 import re
-import reprlib
 import struct
 import sys
 from collections import Counter, OrderedDict
@@ -43,6 +42,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+
+from .errors import named, shown
 
 
 class Refused(pickle.UnpicklingError):
@@ -77,21 +78,6 @@ _MAX_TUPLE_DEPTH = 32
 _MAX_NAME = 200  # characters of a pickled global's name
 _QUANTIZED = {getattr(torch, n) for n in ('qint8', 'quint8', 'qint32', 'quint4x2', 'quint2x4')
               if hasattr(torch, n)}
-_SHOWN = reprlib.Repr()
-_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxtuple = 2, 40, 40, 4
-
-
-def named(obj) -> str:
-    """A class's or function's name as a message shows it, else :func:`shown`."""
-    name = getattr(obj, '__name__', None)
-    return shown(name)[1:-1] if isinstance(name, str) else shown(obj)
-
-
-def shown(value) -> str:
-    """``value`` as a message shows it: short, whatever its size or depth, one line of printable
-    characters (a file's strings may hold terminal escapes)."""
-    text = _SHOWN.repr(value)[:120]
-    return ''.join(c if c.isprintable() else f'\\x{ord(c):02x}' for c in text)
 _HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 _LATIN1 = ('latin1', 'latin-1', 'iso-8859-1')
 _LOCATION = re.compile(r'[a-z_]+(:\d+)?')
@@ -113,20 +99,22 @@ def _refuse_pending(items, where: str):
             raise Refused(f'a {type(item).__name__} used in {where} before its state was set')
 
 
-_KEY_ATOMS = (str, bytes, bool, type(None))
+_KEY_ATOMS = (str, bytes, bool, type(None))  # hashes randomized (str, bytes) or fixed
 
 
 def _check_keys(keys, where: str):
-    """Dict keys and set items: strings, bytes, ints below 2**61 - 1, booleans, None, or short
-    flat tuples of those. Their hashes are then cheap and, for ints, distinct: a file cannot make
-    hashing slow (a deep or self-sharing tuple) or every key collide (ints equal modulo
-    2**61 - 1)."""
+    """Dict keys and set items: strings, bytes, booleans, None, ints below 2**61 - 1, or short
+    tuples of strings, bytes, booleans and None. Their hashes are then cheap, and a file cannot
+    make many keys share one: ints below 2**61 - 1 hash to themselves, and the hashes of strings
+    are keyed per process (CPython's tuple hash of ints, like int hashes modulo 2**61 - 1, can be
+    made to collide at will)."""
     for key in keys:
-        items = key if type(key) is tuple and len(key) <= 16 else (key, )
-        for item in items:
-            if not (type(item) in _KEY_ATOMS or type(item) is int and abs(item) < (1 << 61) - 1):
-                raise Refused(f'a {where} key {shown(key)} (keys are strings, numbers below '
-                              '2**61 or short tuples of them)')
+        if type(key) in _KEY_ATOMS or type(key) is int and abs(key) < (1 << 61) - 1:
+            continue
+        if type(key) is tuple and len(key) <= 16 and all(type(i) in _KEY_ATOMS for i in key):
+            continue
+        raise Refused(f'a {where} key {shown(key)} (keys are strings, ints below 2**61 or short '
+                      'tuples of strings)')
 
 
 def _is_int(value) -> bool:
@@ -521,7 +509,7 @@ class Unpickler(pickle._Unpickler):
                 if self.memo.get(slot) is inst:
                     self.memo[slot] = built
         elif type(inst) is OrderedDict and type(state) is dict and set(state) == {'_metadata'} \
-                and isinstance(state['_metadata'], dict):
+                and _is_metadata(state['_metadata']):
             inst._metadata = state['_metadata']  # what a module's state_dict() carries
         else:
             raise Refused(f'setting the state of a {type(inst).__name__}')
@@ -582,7 +570,7 @@ class Unpickler(pickle._Unpickler):
         result = tuple(items)
         if depth > 1:
             self._tuple_depth[id(result)] = depth
-        self._charge(sys.getsizeof(result))
+        self._charge(_size(result))
         self.append(result)
 
     def load_binput(self):
@@ -658,6 +646,14 @@ class Unpickler(pickle._Unpickler):
             raise Refused(f'a storage view {shown(view)} outside its storage')
 
 
+def _is_metadata(value) -> bool:
+    """A state dict's ``_metadata``: ``{module prefix: {'version': int, ...}}``."""
+    return type(value) in (dict, OrderedDict) and all(
+        type(k) is str and type(v) is dict and all(
+            type(name) is str and type(x) in (int, bool, type(None)) for name, x in v.items())
+        for k, v in value.items())
+
+
 def _check_result(result):
     """Nothing of the name table's classes and functions (pvt_mm's own wrappers among them) in
     what a pickle returns: they are for calling, and torch's own load refuses such files."""
@@ -684,12 +680,29 @@ Unpickler.dispatch = _Dispatch({
     if op in OPCODES})
 
 
+_WALK = 64  # what checking the result costs per container (tests/test_fileio.py)
+
+
+def _size(obj) -> int:
+    """The memory a new object takes, for the allowance: arrays and HistoryBuffers by their data
+    (``sys.getsizeof`` sees a view's header only), tensors by their sizes and strides (their
+    data is the file's own records), containers with what the result's check costs for them."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes + 112
+    if isinstance(obj, HistoryBuffer):
+        return obj._log_history.nbytes + obj._count_history.nbytes + 512
+    if isinstance(obj, torch.Tensor):
+        return 256 + 16 * obj.dim()
+    extra = _WALK if isinstance(obj, (dict, list, set, tuple)) else 0
+    return sys.getsizeof(obj) + extra
+
+
 def _charging(handler):
     """``handler``, then the size of the new object it left on the stack charged."""
 
     def run(self):
         handler(self)
-        self._charge(sys.getsizeof(self.stack[-1]))
+        self._charge(_size(self.stack[-1]))
 
     return run
 
@@ -706,6 +719,16 @@ def _charging_mark(handler):
 for _op in _MAKE:
     Unpickler.dispatch[_op] = _charging(Unpickler.dispatch[_op])
 Unpickler.dispatch[pickle.MARK[0]] = _charging_mark(Unpickler.dispatch[pickle.MARK[0]])
+
+
+# A legacy file's pickles before its main one: magic number, protocol version, system info.
+_LEGACY_HEADERS = {
+    1: lambda v: type(v) is int,
+    2: lambda v: type(v) is int,
+    3: lambda v: type(v) is dict and all(
+        type(k) is str and (type(x) in (int, bool) or type(x) is dict and all(
+            type(n) is str and type(y) is int for n, y in x.items())) for k, x in v.items()),
+}
 
 
 def pickle_module(size: int, record_sizes=None, pickle_bytes=None):
@@ -729,11 +752,17 @@ def pickle_module(size: int, record_sizes=None, pickle_bytes=None):
         @staticmethod
         def load(file, **kwargs):
             """The legacy format's small pickles: magic number, protocol, system info, and
-            after the main pickle the storage keys (every declared storage, each once)."""
+            after the main pickle the storage keys (every declared storage, each once); each
+            checked before torch sees it (torch shows an unexpected one in its message)."""
             result = FileUnpickler(file, **kwargs).load()
             state['loads'] += 1
-            if state['loads'] == 4 and (type(result) is not list or len(result) != len(
-                    set(result)) or set(result) != set(state['storages'])):
+            expected = _LEGACY_HEADERS.get(state['loads'])
+            if expected is not None and not expected(result):
+                raise Damaged(f'a legacy checkpoint whose header pickle {state["loads"]} is '
+                              f'{shown(result)}')
+            if state['loads'] == 4 and (type(result) is not list or not all(
+                    type(k) is str for k in result) or len(result) != len(set(result))
+                    or set(result) != set(state['storages'])):
                 raise Damaged('a legacy checkpoint whose storage keys do not match the '
                               'storages its pickle declares')
             return result

@@ -32,6 +32,13 @@ _SLOW_CHANNELS_LAST_DWCONV_BACKWARD = tuple(
     int(v) for v in torch.__version__.split('+')[0].split('.')[:2]) < (2, 2)
 
 
+def _is_compiling() -> bool:
+    compiler = getattr(torch, 'compiler', None)
+    if compiler is not None and hasattr(compiler, 'is_compiling'):
+        return compiler.is_compiling()
+    return torch._dynamo.is_compiling()  # torch < 2.3
+
+
 def _as_map(x):
     """Contiguous (rows, channels) -> a (1, channels, 1, rows) channels-last view, for 1x1
     convolution (whose outputs and input gradients are then channels-last too)."""
@@ -66,7 +73,10 @@ def _linear_backward(dy, a, weight):
 
 
 def linear(x, weight, bias=None):
-    """``F.linear(x, weight, bias)`` over the last dim of ``x``."""
+    """``F.linear(x, weight, bias)`` over the last dim of ``x`` (compiled: ``F.linear`` itself,
+    which the compiler lowers its own way)."""
+    if _is_compiling():
+        return F.linear(x, weight, bias)
     y = _linear(x.reshape(-1, x.shape[-1]), weight, bias)
     return y.view(*x.shape[:-1], weight.shape[0])
 
@@ -276,11 +286,32 @@ def choose_recompute(device_type: str, dtype: torch.dtype, recompute='auto') -> 
     return recompute
 
 
-def _is_compiling() -> bool:
-    compiler = getattr(torch, 'compiler', None)
-    if compiler is not None and hasattr(compiler, 'is_compiling'):
-        return compiler.is_compiling()
-    return torch._dynamo.is_compiling()  # torch < 2.3
+def dwconv_tokens(h, hw, weight, bias):
+    """The FFN's 3x3 depth-wise convolution (padding 1) on tokens (B, H*W, C), as nine shifted
+    products over the (B, H, W, C) grid: what the compiler fuses into one loop, with no layout
+    change (inductor cannot order a convolution's channels-last strides for sizes it does not
+    know)."""
+    B, N, C = h.shape
+    rows, cols = hw
+    grid = F.pad(h.view(B, rows, cols, C), (0, 0, 1, 1, 1, 1))
+    out = 0 if bias is None else bias
+    for i in range(3):
+        for j in range(3):
+            out = out + grid[:, i:i + rows, j:j + cols] * weight[:, 0, i, j]
+    return out.reshape(B, N, C)
+
+
+def patch_conv_tokens(x, hw, weight, bias):
+    """A convolution whose kernel equals its stride (spatial reduction's) on tokens (B, H*W, C),
+    as a product of each patch's pixels with the flattened kernel: what the compiler turns into
+    one GEMM, with no layout change (see :func:`dwconv_tokens`). Rows and columns past the last
+    whole patch are dropped, as the convolution drops them."""
+    B, _, C = x.shape
+    r = weight.shape[-1]
+    rows, cols = hw[0] // r, hw[1] // r
+    patches = x.view(B, *hw, C)[:, :rows * r, :cols * r].reshape(B, rows, r, cols, r, C)
+    patches = patches.permute(0, 1, 3, 2, 4, 5).reshape(B, rows * cols, r * r * C)
+    return F.linear(patches, weight.permute(0, 2, 3, 1).reshape(weight.shape[0], -1), bias)
 
 
 def ffn(x, hw, fc1, fc2, dwconv=None, relu=False, lean=False, recompute='dwconv'):
@@ -292,7 +323,9 @@ def ffn(x, hw, fc1, fc2, dwconv=None, relu=False, lean=False, recompute='dwconv'
         h = fc1(x)
         if relu:
             h = F.relu(h)
-        if dwconv is not None:
+        if dwconv is not None and _is_compiling():
+            h = dwconv_tokens(h, hw, dwconv.weight, dwconv.bias)
+        elif dwconv is not None:
             h = h.transpose(1, 2).reshape(x.shape[0], -1, *hw)
             h = dwconv(h).flatten(2).transpose(1, 2)
         return fc2(F.gelu(h))

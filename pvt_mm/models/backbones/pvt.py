@@ -30,7 +30,8 @@ from mmengine.model.weight_init import constant_init, normal_init, trunc_normal_
 
 from ..checkpoint import adapt_state_dict, load_pretrained
 from . import attention
-from .ops import Linear, _autocast_dtype, choose_recompute, ffn
+from .ops import (Linear, _autocast_dtype, _is_compiling, choose_recompute, ffn,
+                  patch_conv_tokens)
 
 # Architecture presets: every field may be overridden by a keyword of the same name.
 _V1 = dict(
@@ -65,7 +66,11 @@ _BLOCK_EPS = 1e-6
 
 
 def tokens_to_map(x, hw):
-    """(B, H*W, C) tokens -> a (B, C, H, W) view in channels-last memory: no copy."""
+    """(B, H*W, C) tokens -> a (B, C, H, W) view in channels-last memory: no copy. Compiled, a
+    contiguous map (the compiler fuses the copy; inductor cannot order channels-last strides of
+    a size it does not know)."""
+    if _is_compiling():
+        return x.transpose(1, 2).contiguous().view(x.shape[0], x.shape[2], *hw)
     return x.view(x.shape[0], *hw, x.shape[2]).permute(0, 3, 1, 2)
 
 
@@ -140,7 +145,9 @@ class SRAttention(nn.Module):
         B, N, C = x.shape
         heads = self.num_heads
         q = self.q(x).view(B, N, heads, C // heads).transpose(1, 2)
-        if self.reduce:
+        if self.reduce and not self.linear and _is_compiling():
+            x = self.norm(patch_conv_tokens(x, hw, self.sr.weight, self.sr.bias))
+        elif self.reduce:
             x = tokens_to_map(x, hw)
             if self.linear:  # a contiguous 7x7 map: the 1x1 conv's weight gradient then has
                 x = adaptive_avg_pool(x, self.pool_size).contiguous()  # the weight's strides
