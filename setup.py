@@ -35,7 +35,7 @@ setup(
         'Programming Language :: Python :: 3.11',
     ],
     # The oldest Python the code runs on, as vermin finds it (tests/test_install.py); 3.11 is the
-    # version CI runs (README, "Supported versions").
+    # version CI runs (docs/installation.md, "Supported versions").
     python_requires='>=3.8',
     packages=find_packages(include=['pvt_mm', 'pvt_mm.*']),
     # The configs travel with the package (pvt_mm/.mim links to the repository's configs/), so

@@ -12,6 +12,7 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from . import compat  # noqa: F401  (refuses to run from a clone's shadowing folder)
 from .registry import TOOLBOXES
 from .utils import iter_dicts
 

@@ -17,6 +17,34 @@ import torch
 IMPLS = ('pvt_mm', 'mmdet', 'reference', 'timm', 'transformers', 'pvt_mm+cp')
 
 
+def pvt_mm_variant(impl: str) -> dict:
+    """The backbone options of a pvt_mm variant: ``'pvt_mm[attn_query_groups=4,ffn_recompute=
+    none]'`` -> ``{'attn_query_groups': 4, 'ffn_recompute': 'none'}``; ``compile`` among them
+    compiles the backbone (``torch.compile``); ``'pvt_mm+cp'`` is ``with_cp``."""
+    if impl == 'pvt_mm+cp':
+        return dict(with_cp=True)
+    if impl == 'pvt_mm':
+        return {}
+    if not (impl.startswith('pvt_mm[') and impl.endswith(']')):
+        raise ValueError(f'unknown implementation {impl!r}; one of {IMPLS}, or '
+                         "pvt_mm[option=value,...] (e.g. pvt_mm[attn_backend=explicit])")
+    options = {}
+    for item in filter(None, impl[len('pvt_mm['):-1].split(',')):
+        key, _, value = item.partition('=')
+        options[key] = True if not value else int(value) if value.isdigit() else value
+    return options
+
+
+def check_impl(impl: str) -> str:
+    """``impl`` if it names an implementation (argparse's type for ``--impls``)."""
+    if not impl.startswith('pvt_mm'):
+        if impl not in IMPLS:
+            raise ValueError(f'unknown implementation {impl!r}; one of {IMPLS}')
+        return impl
+    pvt_mm_variant(impl)
+    return impl
+
+
 def time_call(fn: Callable[[], object], device: str) -> float:
     """Seconds one call of ``fn`` takes (CUDA: between CUDA events, synchronised)."""
     if device == 'cuda':
@@ -107,7 +135,10 @@ def build_backbone(impl: str, arch: str) -> torch.nn.Module:
     cls, name = backbone_arch(arch)
     spec = cls.arch_settings[name]
     if impl.startswith('pvt_mm'):
-        return cls(arch=name, drop_path_rate=0., with_cp=impl.endswith('+cp'))
+        options = pvt_mm_variant(impl)
+        compiled = options.pop('compile', False)
+        model = cls(arch=name, drop_path_rate=0., **options)
+        return torch.compile(model) if compiled else model
     if impl == 'reference':
         from .testing import OfficialPVT
 
@@ -190,6 +221,25 @@ def backbone_times(impls: Sequence[str], arch: str, shape: Tuple[int, int], devi
                             device)
 
 
+def kernel_table(impl: str, arch: str, shape: Tuple[int, int], device: str, amp: bool,
+                 batch: int = 1, rows: int = 10) -> str:
+    """``torch.profiler``'s table of the ``rows`` kernels (CUDA) or operators (CPU) that take
+    the most time in one training step of ``impl``'s backbone, after one warm-up step."""
+    (step, ) = _backbone_steps([impl], arch, shape, device, amp, batch).values()
+    step()
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device == 'cuda':
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as prof:
+        step()
+        if device == 'cuda':
+            torch.cuda.synchronize()
+    key = 'cuda_time_total' if device == 'cuda' else 'cpu_time_total'
+    if device == 'cuda' and not hasattr(prof.key_averages()[0], 'cuda_time_total'):
+        key = 'device_time_total'  # newer torch's name
+    return prof.key_averages().table(sort_by=key, row_limit=rows)
+
+
 def toy_batch(cfg, shape: Tuple[int, int], batch: int = 1) -> dict:
     """``batch`` copies of one uint8 image and its annotations (three boxes, with masks where
     the config's training pipeline loads them: Mask R-CNN, Mask2Former; a random class map for a
@@ -246,7 +296,7 @@ def whole_model_steps(cfg, model_cfg, data: dict, device: str) -> Dict[str, Call
     return dict(train=train, test=test)
 
 
-__all__ = ['IMPLS', 'backbone_memory', 'backbone_step', 'backbone_times', 'build_backbone',
+__all__ = ['IMPLS', 'check_impl', 'kernel_table', 'pvt_mm_variant', 'backbone_memory', 'backbone_step', 'backbone_times', 'build_backbone',
            'in_fresh_process', 'interleaved_times', 'mmdet_backbone_cfg',
            'peak_extra_memory', 'saved_activation_bytes', 'time_call', 'toy_batch',
            'whole_model_steps']

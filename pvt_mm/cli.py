@@ -10,6 +10,7 @@ import logging
 import os
 import os.path as osp
 import re
+import sys
 import warnings
 from typing import Callable, Optional
 
@@ -20,7 +21,7 @@ from mmengine.logging import print_log
 from . import apis, compat
 from .fileio import (ATOMIC_BACKEND, CheckpointError, WriteError, check_structure,
                      read_checkpoint, resolve_checkpoint)
-from .utils import AnnotationError, MissingDependencyError, iter_dicts
+from .utils import AnnotationError, MissingDependencyError, UnsupportedError, iter_dicts
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None) -> Config:
@@ -145,7 +146,7 @@ def run_tool(main: Callable[[], None]) -> None:
     except WriteError as err:
         raise SystemExit(f'error: {err.strerror}') from None
     except (CheckpointError, WorkDirError, FileNotFoundError, MissingDependencyError,
-            AnnotationError) as err:
+            AnnotationError, UnsupportedError) as err:
         raise SystemExit(f'error: {err}') from None
 
 
@@ -189,6 +190,31 @@ def write_checkpoints_atomically(cfg: Config) -> None:
     hook = cfg.get('default_hooks', {}).get('checkpoint')
     if hook is not None and not hook.get('backend_args'):
         hook.backend_args = dict(backend=ATOMIC_BACKEND)
+
+
+def check_compile(cfg: Config) -> None:
+    """``compile=True`` (or a dict of ``torch.compile`` arguments, mmengine's ``compile``): stop
+    now, in one line, where it cannot work, rather than at the first iteration with the
+    compiler's traceback: a Python that TorchDynamo does not support on this torch, or no C++
+    compiler for inductor's CPU kernels."""
+    setting = cfg.get('compile')
+    if not setting:
+        return
+    import shutil
+
+    import torch._dynamo
+    if not torch._dynamo.is_dynamo_supported():
+        raise UnsupportedError(
+            f'compile: torch {torch.__version__} cannot compile on this Python '
+            f'({sys.version.split()[0]}); leave compile out, or use a torch that supports it')
+    backend = setting.get('backend', 'inductor') if isinstance(setting, dict) else 'inductor'
+    compilers = [os.environ.get('CXX'), 'c++', 'g++', 'clang++']
+    if backend == 'inductor' and not torch.cuda.is_available() and not any(
+            c and shutil.which(c) for c in compilers):
+        raise UnsupportedError(
+            'compile: inductor builds its CPU kernels with a C++ compiler, and none was found '
+            '($CXX, c++, g++, clang++); install one (Debian/Ubuntu: apt install g++), or set '
+            "compile=dict(backend='aot_eager')")
 
 
 def enable_auto_scale_lr(cfg: Config) -> None:

@@ -8,6 +8,11 @@ class MissingDependencyError(ImportError):
     install (pvt_mm's tools end with it in one line)."""
 
 
+class UnsupportedError(RuntimeError):
+    """What a config asks that this torch, Python or machine cannot do; the message says what
+    and why (pvt_mm's tools end with it in one line)."""
+
+
 class AnnotationError(ValueError):
     """Dataset annotations that cannot be used; the message names the file and the segment or
     image (pvt_mm's tools end with it in one line)."""

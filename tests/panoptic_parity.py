@@ -1,6 +1,7 @@
-"""Run by tests/test_panoptic.py with tests/third_party (panopticapi) on PYTHONPATH: mmdet's own
-LoadPanopticAnnotations and CocoPanopticMetric beside pvt_mm's replacements, on the toy COCO
-panoptic set and the hand-built cases. Prints one JSON line.
+"""Run by tests/test_panoptic.py with panopticapi (pip's panopticapi-lite, installed into a
+directory of its own) on PYTHONPATH: mmdet's own LoadPanopticAnnotations and CocoPanopticMetric
+beside pvt_mm's replacements, on the toy COCO panoptic set and the hand-built cases. Prints one
+JSON line.
 
     python tests/panoptic_parity.py WORK_DIR
 """

@@ -1,6 +1,6 @@
 """COCO panoptic without panopticapi (pvt_mm/panoptic.py): the toy dataset's format, PQ on
 hand-built cases whose value is known by construction, agreement with mmdet's own transform and
-metric where panopticapi exists (a subprocess with tests/third_party/panopticapi on the path),
+metric where panopticapi exists (a subprocess with panopticapi-lite's panopticapi on the path),
 the Mask2Former and Panoptic FPN configs trained and tested on the toy data, and DetInferencer's
 panoptic path."""
 import json
@@ -22,7 +22,6 @@ from pvt_mm.panoptic import (CocoPanopticMetricOrHotcoco, HotcocoPanopticMetric,
 from tools_helper import config, in_process, tool, toy_coco_panoptic_config, written_metrics
 
 HERE = osp.dirname(osp.abspath(__file__))
-THIRD_PARTY = osp.join(HERE, 'third_party')
 META = dict(classes=('a', 'b', 's'), thing_classes=('a', 'b'), stuff_classes=('s', ))
 CATEGORIES = [dict(id=1, name='a', isthing=1), dict(id=2, name='b', isthing=1),
               dict(id=3, name='s', isthing=0)]
@@ -298,11 +297,34 @@ def test_format_only_writes_coco_panoptic_results(tmp_path):
     assert (ids == 0).sum() == 16  # the unpredicted a: VOID
 
 
-def test_mmdet_transform_and_metric_agree_where_panopticapi_exists(tmp_path):
-    """With panopticapi importable (tests/third_party), mmdet's LoadPanopticAnnotations and
-    CocoPanopticMetric run, and pvt_mm's give the same annotations and the same metrics (with
-    and without an annotation file), and the configs' metric is mmdet's."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([THIRD_PARTY, HERE]))
+@pytest.fixture(scope='module')
+def panopticapi_dir(tmp_path_factory):
+    """A directory of its own holding the ``panopticapi`` module, for a subprocess's path.
+
+    cocodataset/panopticapi is not on the package index; panopticapi-lite (0.2.0 checked) is, and
+    installs the same module (``evaluation.py``: ``pq_compute``, ``PQStat``, ``VOID``, ``OFFSET``;
+    ``utils.py``: ``rgb2id``, ``id2rgb``, ``IdGenerator`` ...). ``--no-deps``: it pins
+    numpy < 2, and the module needs only numpy and Pillow, which the test environment has. Into a
+    directory of its own, so that the test environment stays one without panopticapi
+    (test_without_panopticapi_configs_get_hotcoco)."""
+    target = tmp_path_factory.mktemp('panopticapi_lite')
+    cmd = [sys.executable, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps',
+           '--target', str(target), 'panopticapi-lite']
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0 or not osp.isfile(osp.join(target, 'panopticapi', 'evaluation.py')):
+        pytest.fail(f'could not install panopticapi-lite, which this test needs (mmdet\'s '
+                    f'panoptic transform and metric import its panopticapi module): '
+                    f'`{" ".join(cmd)}` exited with {out.returncode}:\n'
+                    f'{(out.stdout + out.stderr)[-4000:]}', pytrace=False)
+    return str(target)
+
+
+def test_mmdet_transform_and_metric_agree_where_panopticapi_exists(tmp_path, panopticapi_dir):
+    """With panopticapi importable (panopticapi-lite, installed by pip into a directory of its
+    own), mmdet's LoadPanopticAnnotations and CocoPanopticMetric run, and pvt_mm's give the same
+    annotations and the same metrics (with and without an annotation file), and the configs'
+    metric is mmdet's."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([panopticapi_dir, HERE]))
     out = subprocess.run([sys.executable, osp.join(HERE, 'panoptic_parity.py'), str(tmp_path)],
                          env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-4000:]

@@ -57,7 +57,7 @@ sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Pyth
 fi
 
 # 1. What building mmcv needs, and torch itself (torch 2.13.0: the CPU wheel; torch 2.1.2: PyPI's
-#    CUDA build, which runs on the CPU too; see README for GPU users).
+#    CUDA build, which runs on the CPU too; see docs/installation.md for GPU users).
 "${PIP[@]}" -c "$STACK_FILE" -r "$ROOT/requirements/build.txt" torch
 
 # 2. The stack, pvt_mm and the test dependencies. No build isolation, so mmcv's setup.py sees

@@ -30,6 +30,7 @@ def main():
     cli.setup_launcher(cfg, args.launcher)
     cli.prepare_work_dir(cfg)
     cli.set_precision(cfg, args.amp)
+    cli.check_compile(cfg)
     if args.auto_scale_lr:
         cli.enable_auto_scale_lr(cfg)
     cli.set_resume(cfg, args.resume)

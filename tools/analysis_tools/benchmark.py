@@ -59,7 +59,13 @@ def parse_args():
     parser.add_argument('--steps', type=int, default=3, help='timed steps after one warm-up')
     parser.add_argument('--batch', type=int, default=1,
                         help='images per step (the configs train 1-4 per GPU)')
-    parser.add_argument('--impls', nargs='+', default=list(bench.IMPLS), choices=bench.IMPLS)
+    parser.add_argument('--profile', action='store_true',
+                        help='with --compare: torch.profiler\'s top-10 kernels of each '
+                        'implementation\'s backbone step')
+    parser.add_argument('--impls', nargs='+', default=list(bench.IMPLS), type=bench.check_impl,
+                        help=f'of {", ".join(bench.IMPLS)}, or pvt_mm[option=value,...]: the '
+                        'backbone with options (attn_backend, attn_query_groups, ffn_recompute; '
+                        'compile), e.g. pvt_mm[attn_query_groups=4]')
     return parser.parse_args()
 
 
@@ -109,6 +115,27 @@ def compare_backbones(args):
         cells.append(f'{cp["peak"] / ours["peak"]:4.2f}x, {cp["seconds"] / ours["seconds"]:4.2f}x'
                      if ours and cp else 'n/a')
         print(f'{arch:10s} {shape_text:9s} ' + ''.join(f'{c:>20s} ' for c in cells))
+    variants = [impl for impl in args.impls if impl.startswith('pvt_mm') and impl != 'pvt_mm']
+    if variants:
+        print('\npvt_mm variants (speed-up = pvt_mm\'s step time / the variant\'s; memory = the '
+              'variant\'s / pvt_mm\'s):')
+        for arch, shape_text, res in rows:
+            ours = res.get('pvt_mm')
+            for impl in variants:
+                theirs = res.get(impl)
+                if ours and theirs:
+                    print(f'  {arch:10s} {shape_text:9s} {impl:40s} '
+                          f'{ours["seconds"] / theirs["seconds"]:5.2f}x, '
+                          f'{theirs["peak"] / ours["peak"]:4.2f}x mem')
+    if args.profile:
+        for arch, shape_text, res in rows:
+            peers = [i for i in others if i in res]
+            fastest = min(peers, key=lambda i: res[i]['seconds']) if peers else None
+            for impl in ['pvt_mm'] + ([fastest] if fastest else []):
+                print(f'\nprofile: {arch} {shape_text} {impl} (one training step)')
+                print(bench.in_fresh_process(bench.kernel_table, impl, arch,
+                                             tuple(map(int, shape_text.split('x'))), args.device,
+                                             args.amp, args.batch))
     print('\nspeed-up per interleaved round (min-max), a measure of the machine\'s noise:')
     for arch, shape_text, res in rows:
         ours = res.get('pvt_mm')

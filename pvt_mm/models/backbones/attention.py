@@ -71,7 +71,9 @@ def choose(device_type: str, dtype: torch.dtype, queries: int, keys: int,
     if not (isinstance(query_groups, int) and query_groups >= 1):
         raise ValueError(f"attn_query_groups must be 'auto' or a positive int, got "
                          f'{query_groups!r}')
-    return backend, min(query_groups, max(queries, 1))
+    if query_groups > 1:  # (compared only then: a traced size is a tensor)
+        query_groups = min(query_groups, max(queries, 1))
+    return backend, query_groups
 
 
 def _split_queries(q, k, v, groups: int):

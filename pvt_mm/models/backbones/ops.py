@@ -33,9 +33,11 @@ _SLOW_CHANNELS_LAST_DWCONV_BACKWARD = tuple(
 
 
 def _is_compiling() -> bool:
+    """Inside ``torch.compile`` (not ``torch.export``, which exports the eager formulation)."""
     compiler = getattr(torch, 'compiler', None)
     if compiler is not None and hasattr(compiler, 'is_compiling'):
-        return compiler.is_compiling()
+        exporting = getattr(compiler, 'is_exporting', lambda: False)()
+        return compiler.is_compiling() and not exporting
     return torch._dynamo.is_compiling()  # torch < 2.3
 
 

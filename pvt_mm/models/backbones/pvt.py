@@ -9,6 +9,9 @@ One encoder block and one attention module serve the whole family; the differenc
   ReLU after fc1.
 - ``stage_norm``: a LayerNorm closing every stage (v2).
 
+The blocks follow the official implementation by Wenhai Wang et al.,
+https://github.com/whai362/PVT (Apache-2.0).
+
 Submodule names inside a stage follow the official code (``attn.q``, ``attn.kv``, ``attn.sr``,
 ``attn.norm``, ``mlp.fc1`` ...), so checkpoint conversion only renames the stage prefix.
 
@@ -70,7 +73,7 @@ def tokens_to_map(x, hw):
     contiguous map (the compiler fuses the copy; inductor cannot order channels-last strides of
     a size it does not know)."""
     if _is_compiling():
-        return x.transpose(1, 2).contiguous().view(x.shape[0], x.shape[2], *hw)
+        return x.view(x.shape[0], *hw, x.shape[2]).permute(0, 3, 1, 2).contiguous()
     return x.view(x.shape[0], *hw, x.shape[2]).permute(0, 3, 1, 2)
 
 
@@ -145,9 +148,7 @@ class SRAttention(nn.Module):
         B, N, C = x.shape
         heads = self.num_heads
         q = self.q(x).view(B, N, heads, C // heads).transpose(1, 2)
-        if self.reduce and not self.linear and _is_compiling():
-            x = self.norm(patch_conv_tokens(x, hw, self.sr.weight, self.sr.bias))
-        elif self.reduce:
+        if self.reduce:
             x = tokens_to_map(x, hw)
             if self.linear:  # a contiguous 7x7 map: the 1x1 conv's weight gradient then has
                 x = adaptive_avg_pool(x, self.pool_size).contiguous()  # the weight's strides

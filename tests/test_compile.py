@@ -1,0 +1,95 @@
+"""``torch.compile`` of the backbones: one graph (no breaks, ``fullgraph=True``), one compile for
+every padded input size (``dynamic=True``), the compiled outputs and gradients equal eager's, and
+a quickstart config trains with mmengine's ``compile=True``; where compile cannot work, the tools
+stop with one line."""
+import pytest
+import torch
+
+from pvt_mm import PVT, PVTv2
+from tools_helper import SMALL_TOY, config, in_process, tool
+
+VARIANTS = [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')]
+# Padded input sizes of a detector (multiples of 32).
+SIZES = [(64, 96), (96, 64), (128, 160), (160, 128), (96, 96)]
+
+
+def _small(cls, arch, **kwargs):
+    torch.manual_seed(0)
+    return cls(arch=arch, depths=[1, 1, 1, 1], drop_path_rate=0., **kwargs).train()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('cls,arch', VARIANTS, ids=[f'{c.__name__}-{a}' for c, a in VARIANTS])
+def test_backbone_is_one_graph(cls, arch):
+    """TorchDynamo captures the whole training forward in one graph: no breaks."""
+    torch._dynamo.reset()
+    explained = torch._dynamo.explain(_small(cls, arch))(torch.randn(2, 3, 64, 96))
+    assert explained.graph_break_count == 0 and explained.graph_count == 1, [
+        b.reason for b in explained.break_reasons]
+
+
+@pytest.mark.slow
+def test_one_compile_serves_every_padded_size():
+    """Compiled with ``dynamic=True``, five padded sizes run on one graph (at most one
+    recompile allowed; none happens), forward and backward."""
+    torch._dynamo.reset()
+    graphs = []
+
+    def count(gm, example_inputs):  # a backend that runs the captured graph as it is
+        graphs.append(gm)
+        return gm.forward
+
+    model = _small(PVTv2, 'b0')
+    compiled = torch.compile(model, fullgraph=True, dynamic=True, backend=count)
+    for size in SIZES:
+        sum(o.sum() for o in compiled(torch.randn(2, 3, *size))).backward()
+    assert 1 <= len(graphs) <= 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('cls,arch', [(PVT, 'tiny'), (PVTv2, 'b0')], ids=['PVT-tiny', 'PVTv2-b0'])
+def test_compiled_outputs_and_gradients_equal_eager(cls, arch):
+    """inductor's code for the backbone (the compiled formulations: plain FFN, the depth-wise
+    conv as shifted products) gives eager's outputs and parameter gradients in float32."""
+    torch._dynamo.reset()
+    model = _small(cls, arch)
+    x = torch.randn(2, 3, 64, 96)
+    outs = torch.compile(model, fullgraph=True)(x)
+    weights = [torch.randn_like(o) for o in outs]
+    sum((o * w).sum() for o, w in zip(outs, weights)).backward()
+    grads = {k: p.grad.clone() for k, p in model.named_parameters()}
+    model.zero_grad()
+    outs_eager = model(x)
+    sum((o * w).sum() for o, w in zip(outs_eager, weights)).backward()
+    for o, e in zip(outs, outs_eager):
+        torch.testing.assert_close(o, e, rtol=1e-4, atol=1e-5)
+    for k, p in model.named_parameters():
+        torch.testing.assert_close(grads[k], p.grad, rtol=1e-3, atol=1e-5, msg=k)
+
+
+@pytest.mark.slow
+def test_quickstart_trains_with_mmengine_compile(tmp_path):
+    """``--cfg-options compile=True``: mmengine compiles the detector's train_step; the run
+    trains and saves its checkpoint."""
+    work = tmp_path / 'work'
+    out = tool('train.py', config('quickstart/retinanet_pvtv2-b0_fpn_toy.py'), '--work-dir', work,
+               '--cfg-options', 'compile=True', *SMALL_TOY, 'toy_data.num_train=4',
+               'train_cfg.max_epochs=1', 'train_cfg.val_begin=100',
+               'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+               'train_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1',
+               cwd=tmp_path, timeout=1500)
+    assert 'Model has been "compiled"' in out and (work / 'epoch_1.pth').is_file()
+
+
+def test_compile_that_cannot_work_is_one_line(tmp_path, monkeypatch):
+    """No C++ compiler for inductor's CPU kernels: train.py stops before building anything, in
+    one line that says what to install."""
+    import shutil
+    monkeypatch.setattr(shutil, 'which', lambda name: None)
+    monkeypatch.delenv('CXX', raising=False)
+    msg = in_process(monkeypatch, tmp_path, 'train.py',
+                     config('quickstart/retinanet_pvtv2-b0_fpn_toy.py'), '--work-dir',
+                     tmp_path / 'work', '--cfg-options', 'compile=True', *SMALL_TOY)
+    assert msg.startswith('error: compile: inductor builds its CPU kernels with a C++ compiler')
+    assert '\n' not in msg
+    assert not (tmp_path / 'work').exists() or not list((tmp_path / 'work').rglob('*.pth'))
