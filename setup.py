@@ -1,6 +1,5 @@
 """pvt_mm: PVT v1 / PVTv2 backbones for MMDetection 3.x and MMSegmentation 1.x."""
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))

@@ -171,6 +171,7 @@ def build_backbone(impl: str, arch: str) -> torch.nn.Module:
         raise ValueError(f'unknown implementation {impl!r}; one of {IMPLS}')
     import mmdet.models  # noqa: F401
     from mmdet.registry import MODELS
+
     # mmdet's registry whatever the current default scope (an mmseg run may have set it).
     return MODELS.build(dict(mmdet_backbone_cfg(arch, drop_path_rate=0.), _scope_='mmdet'))
 
@@ -218,7 +219,7 @@ def backbone_times(impls: Sequence[str], arch: str, shape: Tuple[int, int], devi
                    amp: bool, rounds: int, batch: int = 1) -> Dict[str, List[float]]:
     """Training step times of the implementations' backbones, interleaved, one warm-up round."""
     return interleaved_times(_backbone_steps(impls, arch, shape, device, amp, batch), rounds,
-                            device)
+                             device)
 
 
 def kernel_table(impl: str, arch: str, shape: Tuple[int, int], device: str, amp: bool,
@@ -247,12 +248,13 @@ def toy_batch(cfg, shape: Tuple[int, int], batch: int = 1) -> dict:
     import numpy as np
     from mmengine.structures import InstanceData, PixelData
 
+    from .apis import toolbox  # an unknown toolbox is a named error, not mmseg's batch
     from .utils import iter_dicts
     h, w = shape
     gen = torch.Generator().manual_seed(0)
     img = torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8)
     meta = dict(img_shape=shape, ori_shape=shape, scale_factor=(1., 1.), pad_shape=shape)
-    if cfg.default_scope == 'mmdet':
+    if toolbox(cfg) == 'mmdet':
         from mmdet.structures import DetDataSample
         sample = DetDataSample(metainfo=meta)
         boxes = torch.tensor([[0.05, 0.1, 0.3, 0.45], [0.5, 0.2, 0.9, 0.7], [0.2, 0.6, 0.45, 0.95]])
@@ -296,7 +298,8 @@ def whole_model_steps(cfg, model_cfg, data: dict, device: str) -> Dict[str, Call
     return dict(train=train, test=test)
 
 
-__all__ = ['IMPLS', 'check_impl', 'kernel_table', 'pvt_mm_variant', 'backbone_memory', 'backbone_step', 'backbone_times', 'build_backbone',
+__all__ = ['IMPLS', 'check_impl', 'kernel_table', 'pvt_mm_variant', 'backbone_memory',
+           'backbone_step', 'backbone_times', 'build_backbone',
            'in_fresh_process', 'interleaved_times', 'mmdet_backbone_cfg',
            'peak_extra_memory', 'saved_activation_bytes', 'time_call', 'toy_batch',
            'whole_model_steps']

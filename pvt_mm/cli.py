@@ -19,9 +19,10 @@ from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
 from . import apis, compat
-from .fileio import (ATOMIC_BACKEND, CheckpointError, WriteError, check_structure,
-                     read_checkpoint, resolve_checkpoint)
+from .fileio import (ATOMIC_BACKEND, CheckpointError, WriteError, check_structure, read_checkpoint,
+                     resolve_checkpoint)
 from .utils import AnnotationError, MissingDependencyError, UnsupportedError, iter_dicts
+
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None) -> Config:
@@ -192,6 +193,13 @@ def write_checkpoints_atomically(cfg: Config) -> None:
         hook.backend_args = dict(backend=ATOMIC_BACKEND)
 
 
+# torch 2.1.2 fails with mmengine's compile on the quickstart config (TorchDynamo, in mmengine's
+# stack_batch) and with inductor on the backbone (a stride assertion in its code for
+# scaled_dot_product_attention); torch 2.13 trains (tests/test_compile.py). Versions in between
+# are not tested.
+COMPILE_MIN_TORCH = (2, 2)
+
+
 def check_compile(cfg: Config) -> None:
     """``compile=True`` (or a dict of ``torch.compile`` arguments, mmengine's ``compile``): stop
     now, in one line, where it cannot work, rather than at the first iteration with the
@@ -203,6 +211,11 @@ def check_compile(cfg: Config) -> None:
     import shutil
 
     import torch._dynamo
+    if tuple(int(v) for v in torch.__version__.split('+')[0].split('.')[:2]) < COMPILE_MIN_TORCH:
+        raise UnsupportedError(
+            f'compile: torch {torch.__version__} cannot compile these models (TorchDynamo fails '
+            "on mmengine's batch stacking, inductor's CPU attention fails its own stride check); "
+            'use torch >= 2.2 (2.13 is tested) or leave compile out')
     if not torch._dynamo.is_dynamo_supported():
         raise UnsupportedError(
             f'compile: torch {torch.__version__} cannot compile on this Python '

@@ -25,15 +25,15 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import mmcv
 import numpy as np
-from mmengine.evaluator import BaseMetric
-from mmengine.fileio import dump, get, get_local_path
-from mmengine.logging import MMLogger
 from mmdet.datasets.api_wrappers import COCOPanoptic
 from mmdet.datasets.transforms import LoadPanopticAnnotations
-from mmdet.structures.mask import BitmapMasks
 from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.evaluation.metrics.coco_panoptic_metric import (CocoPanopticMetric, parse_pq_results,
                                                            print_panoptic_table)
+from mmdet.structures.mask import BitmapMasks
+from mmengine.evaluator import BaseMetric
+from mmengine.fileio import dump, get, get_local_path
+from mmengine.logging import MMLogger
 from pycocotools import mask as mask_utils
 
 from .utils import AnnotationError, MissingDependencyError

@@ -251,8 +251,8 @@ def _hostile_pickles():
                          ('builtins', 'exec'), ('subprocess', 'call'), ('torch', 'save'),
                          ('numpy', 'save'), ('__builtin__', 'open')]:
         files[f'global-{module}.{name}'] = (pkl(system(module=module, name=name)), (
-            f'a pickled {module}.{name}', f'a pickled {module}.{name}'.replace('__builtin__',
-                                                                                 'builtins')))
+            f'a pickled {module}.{name}',
+            f'a pickled {module}.{name}'.replace('__builtin__', 'builtins')))
     for module, name in [('torch._utils', '_rebuild_tensor_v2.__globals__'),
                          ('collections', 'OrderedDict.fromkeys'), ('torch', 'nn.Module'),
                          ('torch.serialization', 'StorageType.__init__'),
@@ -383,6 +383,7 @@ def _hostile_pickles():
         3, '<', None, None, None, 4, 4, 8)), data=b'\xff' * 8, shape=(2, ))), 'not valid unicode')
     # Keys whose hashing is slow or collides; deep or self-sharing tuples (t = (t, t), 64 times:
     # hashing or showing it visits 2**64 nodes).
+
     def shared(levels):
         return pickle.NONE + (pickle.BINPUT + b'\0' + pickle.BINGET + b'\0' +
                               pickle.TUPLE2) * levels
@@ -590,8 +591,8 @@ def corpus(folder) -> dict:
     add('header-17mib.safetensors', struct.pack('<Q', 17 << 20) + header + b' ' * (
         (17 << 20) - len(header)), refusal='a safetensors header of')
     add('escapes-in-names.safetensors', safetensors(
-        {'\x1b]0;owned\x07' + 'Y' * 5000: {'dtype': 'F32', 'shape': [1],
-                                             'data_offsets': [4, 8]}}, b'\0' * 8),
+        {'\x1b]0;owned\x07' + 'Y' * 5000: dict(dtype='F32', shape=[1], data_offsets=[4, 8])},
+        b'\0' * 8),
         refusal='not a valid safetensors file')
     add('offsets-past-end.safetensors', safetensors({'w': {'dtype': 'F32', 'shape': [2**20],
                                                            'data_offsets': [0, 2**22]}}),

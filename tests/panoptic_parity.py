@@ -68,9 +68,9 @@ def metrics(work):
 
 def main():
     work = sys.argv[1]
-    import pvt_mm  # noqa: F401
     from mmengine.registry import init_default_scope
 
+    import pvt_mm  # noqa: F401
     from pvt_mm.datasets import generate_toy_data
     from pvt_mm.panoptic import CocoPanopticMetricOrHotcoco
     init_default_scope('mmdet')

@@ -11,9 +11,9 @@ import torch
 from pvt_mm import PVT, PVTv2
 from pvt_mm import benchmark as bench
 from pvt_mm.analysis import ImageNetClassifier, count_flops
+from pvt_mm.apis import load_config
 from pvt_mm.models.backbones.pvt import SRAttention
 from pvt_mm.testing.official_pvt import Attention
-from pvt_mm.apis import load_config
 from tools_helper import CONFIGS, TOOLS, config, in_process
 
 
@@ -73,11 +73,24 @@ BENCHMARK = osp.join(TOOLS, 'analysis_tools', 'benchmark.py')
 def test_benchmark_compare_measures_every_implementation():
     """The side-by-side runs every implementation installed and prints a ratio row (values are
     timings, so only their presence and sign are checked here); a peer that is not installed
-    (timm needs torchvision, which the CPU stacks lack) is named in one line, not a crash."""
+    (timm needs torchvision, which the CPU stacks lack) is named in one line, not a crash.
+    ``pvt_mm[option=value,...]`` builds the backbone with those options (what the GPU check
+    compares, one option changed at a time), printed with its ratio to pvt_mm as it is;
+    ``--profile`` prints torch.profiler's table for pvt_mm and the fastest peer; a misspelled
+    implementation is refused by the argument parser."""
+    from pvt_mm import benchmark as bench
+    assert bench.pvt_mm_variant('pvt_mm[attn_query_groups=4,ffn_recompute=none,compile]') == dict(
+        attn_query_groups=4, ffn_recompute='none', compile=True)
+    assert bench.pvt_mm_variant('pvt_mm+cp') == dict(with_cp=True)
+    model = bench.build_backbone('pvt_mm[attn_backend=explicit,attn_query_groups=3]', 'pvtv2-b0')
+    assert model.stages[0].blocks[0].attn.backend == 'explicit'
+    assert model.stages[0].blocks[0].attn.query_groups == 3
     out = subprocess.run([sys.executable, BENCHMARK, '--compare', '--archs', 'pvtv2-b0',
-                          '--shapes', '64x96', '--steps', '2'],
+                          '--shapes', '64x96', '--steps', '2', '--profile', '--impls',
+                          *bench.IMPLS, 'pvt_mm[ffn_recompute=gelu]'],
                          capture_output=True, text=True, check=True).stdout
-    for impl in ('pvt_mm', 'mmdet', 'reference', 'transformers', 'pvt_mm+cp'):
+    for impl in ('pvt_mm', 'mmdet', 'reference', 'transformers', 'pvt_mm+cp',
+                 'pvt_mm[ffn_recompute=gelu]'):
         assert re.search(rf'{re.escape(impl)} +peak extra memory', out), out
         assert re.search(rf'{re.escape(impl)} +step +\d', out), out
     row = next(line for line in out.splitlines() if line.startswith('pvtv2-b0   64x96     '))
@@ -89,6 +102,13 @@ def test_benchmark_compare_measures_every_implementation():
         assert "pvtv2-b0 64x96 timm: No module named 'timm'" in out
     else:
         assert re.search(r'timm +step +\d', out), out
+    assert re.search(r'pvt_mm\[ffn_recompute=gelu\] +\d+\.\d+x, +\d+\.\d+x mem', out), out
+    assert 'profile: pvtv2-b0 64x96 pvt_mm ' in out
+    assert re.search(r'profile: pvtv2-b0 64x96 (mmdet|reference|timm|transformers) ', out), out
+    assert out.count('Self CPU time total') == 2
+    bad = subprocess.run([sys.executable, BENCHMARK, '--compare', '--impls', 'pvt-mm'],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and 'invalid check_impl value' in bad.stderr
 
 
 def test_interleaved_times_alternate_and_drop_the_warm_up():
@@ -189,3 +209,16 @@ def test_toy_batch_has_masks_where_the_pipeline_loads_them(name, masks):
     if masks:
         assert instances.masks.masks.shape == (3, 64, 96)
         assert instances.masks.masks.sum() > 0
+
+
+def test_an_unknown_toolbox_is_a_named_error():
+    """A config of a toolbox pvt_mm does not support (here mmpretrain's scope) is refused by
+    name where a toolbox's path is chosen, rather than taking mmseg's."""
+    from mmengine.config import Config
+
+    from pvt_mm import apis
+    cfg = Config(dict(default_scope='mmpretrain', train_pipeline=[]))
+    for call in (lambda: apis.toolbox(cfg), lambda: bench.toy_batch(cfg, (64, 64))):
+        with pytest.raises(ValueError, match=r"default_scope must be one of \('mmdet', 'mmseg'\), "
+                                             r"got 'mmpretrain'"):
+            call()

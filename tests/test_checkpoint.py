@@ -172,7 +172,8 @@ def test_a_new_layout_is_one_entry_of_the_table(tmp_path, monkeypatch):
     mapping = []
     out, fmt, dropped = convert_state_dict(sd, mapping=mapping)
     assert (fmt, dropped, list(out)) == ('enc', [], list(ref.state_dict()))
-    assert mapping[0] == ('enc.stages.0.patch_embed.proj.weight', 'stages.0.patch_embed.proj.weight')
+    assert mapping[0] == ('enc.stages.0.patch_embed.proj.weight',
+                          'stages.0.patch_embed.proj.weight')
     path = tmp_path / 'enc.pth'
     torch.save(sd, path)
     model = PVTv2(arch='b0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))

@@ -14,10 +14,10 @@ def test_pvt_mm_scope_from_an_editable_install():
     editable install (PVT_MM_EDITABLE=1 tools/install.sh) has no pvt_mm there, so pvt_mm::
     bases would name missing files. pvt_mm's wrapper of mmengine's lookup falls back to the
     imported package's directory then, and only for pvt_mm."""
-    import pvt_mm
     from mmengine.config import config as config_module
     from mmengine.utils import get_installed_path
 
+    import pvt_mm
     from pvt_mm.compat import _locate_pvt_mm
     here = osp.dirname(osp.abspath(pvt_mm.__file__))
     editable = _locate_pvt_mm(lambda package: f'/site-packages/of/an/editable/{package}')

@@ -376,10 +376,16 @@ def test_3x_weight_decay_spares_layernorms_not_head_norms():
 
 
 def _editable_install():
-    """Whether pvt_mm runs from this checkout (an editable install) rather than site-packages
-    (a checkout's own pvt_mm.egg-info, which builds leave, would fool importlib.metadata)."""
-    import pvt_mm
-    return osp.dirname(osp.abspath(pvt_mm.__file__)) == osp.join(ROOT, 'pvt_mm')
+    """Whether the installed pvt_mm is this checkout (an editable install) rather than a copy in
+    site-packages. Asked from a directory without a pvt_mm folder: this process may import the
+    checkout's pvt_mm either way (`python -m pytest` from the checkout puts it first on the path),
+    and a checkout's own pvt_mm.egg-info, which builds leave, would fool importlib.metadata."""
+    import subprocess
+    import sys
+    where = subprocess.run([sys.executable, '-c', 'import pvt_mm; print(pvt_mm.__file__)'],
+                           cwd='/', capture_output=True,
+                           text=True, check=True).stdout.strip()
+    return osp.dirname(osp.abspath(where)) == osp.join(ROOT, 'pvt_mm')
 
 
 def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):

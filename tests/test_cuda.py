@@ -6,12 +6,12 @@ import pytest
 import torch
 from mmengine.optim import AmpOptimWrapper
 from mmengine.runner import load_checkpoint
+from test_ops import plain_ffn, rel, training_step
 
 from pvt_mm import PVT, PVTv2
 from pvt_mm.models.backbones import ops
 from pvt_mm.models.backbones.pvt import FFN
 from pvt_mm.testing import OfficialPVT
-from test_ops import plain_ffn, rel, training_step
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='no CUDA device')
 CUDA = torch.device('cuda')

@@ -49,9 +49,10 @@ def test_backbone_variants_export_torchscript(cls, arch, tmp_path):
     assert len(module(images[0])) == 4
 
 
-# torch.export: the variants whose operators differ (v1's resized position embeddings, v2,
-# linear SRA's averaging-matrix pooling).
-DYNAMO = [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')]
+# torch.export: every operator the variants use, in two models: v1 (resized position embeddings,
+# the spatial-reduction convolution) and linear-SRA PVTv2 (the depth-wise FFN convolution, the
+# averaging-matrix pooling). PVTv2-b0 holds no operator these two lack.
+DYNAMO = [(PVT, 'tiny'), (PVTv2, 'b2-li')]
 
 
 @pytest.mark.skipif(not deployment.HAS_DYNAMO_EXPORT,
@@ -91,9 +92,10 @@ def test_export_tool_whole_models_and_refusals(tmp_path, monkeypatch, capsys):
     assert export('pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py', 256, 256) is None
     assert 'exported EncoderDecoder' in capsys.readouterr().out
     assert (tmp_path / 'work_dirs/onnx/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.onnx').is_file()
-    for args, reason in [
+    refused = [
         (['pvtv2/mask-rcnn_pvtv2-b0_fpn_1x_coco.py'], 'only single-stage detectors and seg'),
-        (['pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py', '--dynamic'], 'fixed size')]:
+        (['pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py', '--dynamic'], 'fixed size')]
+    for args, reason in refused:
         msg = export(args[0], 256, 256, *args[1:])
         assert msg.startswith('error: ') and reason in msg, msg
 

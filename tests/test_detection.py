@@ -7,8 +7,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tools_helper import (config, in_process, load_weights, tool, toy_coco_config,
-                          written_metrics)
+from tools_helper import config, in_process, load_weights, tool, toy_coco_config, written_metrics
 
 # One representative arch per framework: (config, has masks). RetinaNet and Semantic FPN train
 # in the quickstart and tests/test_faults.py.
@@ -56,15 +55,18 @@ def to_mmdet2_detr(state_dict):
     """A DETR PVT-S state dict in the layout of the official PVT DETR checkpoint (mmdet 2.13's
     DETRHead with its Transformer; the official PVT repository's backbone names)."""
     rules = [
-        (r'^backbone\.stages\.(\d)\.patch_embed\.', lambda m: f'backbone.patch_embed{int(m[1]) + 1}.'),
+        (r'^backbone\.stages\.(\d)\.patch_embed\.',
+         lambda m: f'backbone.patch_embed{int(m[1]) + 1}.'),
         (r'^backbone\.stages\.(\d)\.pos_embed$', lambda m: f'backbone.pos_embed{int(m[1]) + 1}'),
         (r'^backbone\.stages\.(\d)\.blocks\.', lambda m: f'backbone.block{int(m[1]) + 1}.'),
         (r'^neck\.convs\.0\.conv\.', 'bbox_head.input_proj.'),
         (r'^query_embedding\.', 'bbox_head.query_embedding.'),
         (r'^(encoder|decoder)\.layers\.(\d+)\.self_attn\.',
          r'bbox_head.transformer.\1.layers.\2.attentions.0.'),
-        (r'^decoder\.layers\.(\d+)\.cross_attn\.', r'bbox_head.transformer.decoder.layers.\1.attentions.1.'),
-        (r'^(encoder|decoder)\.layers\.(\d+)\.ffn\.', r'bbox_head.transformer.\1.layers.\2.ffns.0.'),
+        (r'^decoder\.layers\.(\d+)\.cross_attn\.',
+         r'bbox_head.transformer.decoder.layers.\1.attentions.1.'),
+        (r'^(encoder|decoder)\.layers\.(\d+)\.ffn\.',
+         r'bbox_head.transformer.\1.layers.\2.ffns.0.'),
         (r'^(encoder|decoder)\.', r'bbox_head.transformer.\1.'),
     ]
     out = {}

@@ -11,8 +11,8 @@ import os
 import numpy as np
 import pytest
 
-from hostile_files import MARKER, corpus
 from pvt_mm.fileio import CheckpointError
+from hostile_files import MARKER, corpus
 from tools_helper import config, in_process
 
 TRAIN = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',

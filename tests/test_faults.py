@@ -11,12 +11,13 @@ import signal
 import subprocess
 import sys
 import time
+
 import pytest
 import torch
 
 from pvt_mm.fileio import download_cache_path, read_checkpoint
-from tools_helper import (ROOT, SMALL_TOY, TOOLS, config, hub_cache, in_process, load_weights,
-                          run, tool)
+from tools_helper import (ROOT, SMALL_TOY, TOOLS, built_once, config, hub_cache, in_process,
+                          load_weights, run, tool)
 
 RETINANET = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
 FPN = config('quickstart/fpn_pvtv2-b0_toy-192x192.py')
@@ -29,9 +30,10 @@ DET = [*SMALL_TOY, *NO_WORKERS, 'train_dataloader.batch_size=2', 'train_cfg.max_
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
-    """A real checkpoint: RetinaNet PVTv2-b0 trained one epoch on the toy data."""
-    root = tmp_path_factory.mktemp('trained')
-    tool('train.py', RETINANET, '--work-dir', root / 'work', '--cfg-options', *DET, cwd=root)
+    """A real checkpoint: RetinaNet PVTv2-b0 trained one epoch on the toy data (once for both
+    xdist workers; the tests only read it)."""
+    root = built_once(tmp_path_factory, 'faults_trained', lambda root: tool(
+        'train.py', RETINANET, '--work-dir', root / 'work', '--cfg-options', *DET, cwd=root))
     return root, root / 'work' / 'epoch_1.pth'
 
 
@@ -45,8 +47,8 @@ def files(trained, tmp_path_factory):
     (root / 'truncated.pth').write_bytes(data[:len(data) // 2])
     weights = {k: v.contiguous() for k, v in load_weights(trained[1]).items()}
     save_file(weights, root / 'model.safetensors')
-    hub_cache(root / 'hub', 'someone/toy-retinanet', {'model.safetensors':
-                                                       root / 'model.safetensors'})
+    hub_cache(root / 'hub', 'someone/toy-retinanet',
+              {'model.safetensors': root / 'model.safetensors'})
     return root
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import pickle
 import re
-import stat
 import struct
 import threading
 import zipfile
@@ -19,10 +18,11 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 from safetensors.torch import save_file
 
-from hostile_files import MARKER, WEIGHTS as REFERENCE, corpus, mmengine_checkpoint
-from pvt_mm.fileio import (CheckpointError, WriteError, atomic_write, read_checkpoint,
-                           resolve_checkpoint, save_checkpoint)
+from pvt_mm.fileio import CheckpointError, WriteError, atomic_write, read_checkpoint
 from pvt_mm.fileio.unpickler import _MMENGINE_CALLS, _MMENGINE_CLASSES, names
+from hostile_files import MARKER
+from hostile_files import WEIGHTS as REFERENCE
+from hostile_files import corpus, mmengine_checkpoint
 from tools_helper import hub_cache
 from torch_weights_only import torch_own_results
 

@@ -156,8 +156,8 @@ def test_timm_safetensors_from_the_hub(offline_hub, tmp_path, arch):
     assert 'patch_embed.proj.weight' in timm_sd and 'stages.1.downsample.proj.weight' in timm_sd
     save_file(timm_sd, tmp_path / 'model.safetensors')
     repo = f'timm/pvt_v2_{arch.replace("-", "_")}.in1k'
-    hub_cache(offline_hub, repo, {'model.safetensors': (tmp_path / 'model.safetensors')
-                                   .read_bytes()})
+    weights = (tmp_path / 'model.safetensors').read_bytes()
+    hub_cache(offline_hub, repo, {'model.safetensors': weights})
     model = PVTv2(arch=arch, init_cfg=dict(type='Pretrained', checkpoint=f'hf-hub:{repo}'))
     model.init_weights()
     x = torch.randn(1, 3, 160, 192)

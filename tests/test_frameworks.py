@@ -13,7 +13,6 @@ from torch.nn import GroupNorm, LayerNorm
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from pvt_mm.utils import iter_dicts
-
 from tools_helper import (build_model, config, in_process, tool, toy_ade_config, toy_coco_config,
                           written_metrics)
 

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from pvt_mm import PVT, PVTv2
-from pvt_mm.models.backbones import ops
+from pvt_mm.models.backbones import attention, ops
 from pvt_mm.models.backbones.pvt import FFN
 from pvt_mm.testing import OfficialPVT
 
@@ -62,15 +62,16 @@ def test_linear_is_f_linear():
     assert seen == [(2, 9, 7)]
 
 
-def training_step(cls, arch, dtype, size, device='cpu', **options):
+def training_step(cls, arch, dtype, size, device='cpu', depths=None, **options):
     """Outputs and parameter gradients (at our names) of ours (built with ``options``) and of
-    the official model."""
+    the official model (``depths``: fewer blocks than the arch's)."""
     torch.manual_seed(0)
-    official = OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch])
+    depths = depths or cls.arch_settings[arch]['depths']
+    official = OfficialPVT(1 if cls is PVT else 2, **dict(cls.arch_settings[arch], depths=depths))
     with torch.no_grad():
         for p in official.parameters():
             p.normal_(0, 0.05)
-    model = cls(arch=arch, drop_path_rate=0., **options)
+    model = cls(arch=arch, depths=depths, drop_path_rate=0., **options)
     model.load_state_dict(official.state_dict())
     model.to(device, dtype).train()
     official.to(device, dtype).train()
@@ -80,7 +81,7 @@ def training_step(cls, arch, dtype, size, device='cpu', **options):
     for o in (outs, outs_ref):
         sum((a * w).sum() for a, w in zip(o, weights)).backward()
     # The official gradients, loaded like an official checkpoint, land at our parameter names.
-    grads = cls(arch=arch, drop_path_rate=0.).to(device, dtype)
+    grads = cls(arch=arch, depths=depths, drop_path_rate=0.).to(device, dtype)
     grads.load_state_dict({
         k: p.grad if p.grad is not None else torch.zeros_like(p)
         for k, p in official.named_parameters()
@@ -209,9 +210,67 @@ SPEED_OPTIONS = [dict(attn_backend=b, attn_query_groups=g, ffn_recompute=r)
 def test_every_speed_option_is_the_official_math(monkeypatch, cls, arch, options):
     """Each attention backend, query split and FFN recompute mode, in float64: outputs and every
     parameter gradient equal the official formulation's. 72x56 gives query counts (18 * 14 = 252
-    in stage 1, 63 in stage 2, ...) that 4 and 5 do not divide: padded groups."""
+    in stage 1, 63 in stage 2, ...) that 4 and 5 do not divide: padded groups. Two blocks in the
+    first stage, one in the others: every kind of block, at a fraction of the full depth's time."""
     monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', 16 << 10)
     outs, outs_ref, grads, grads_ref = training_step(cls, arch, torch.float64, (72, 56),
-                                                     **options)
+                                                     depths=[2, 1, 1, 1], **options)
     assert max(rel(a, b) for a, b in zip(outs, outs_ref)) < 1e-12
     assert max(rel(grads[k], grads_ref[k]) for k in grads) < 1e-9
+
+
+@pytest.mark.parametrize('device,dtype', [('cpu', torch.float32), ('cpu', torch.float64),
+                                          ('cpu', torch.bfloat16), ('cuda', torch.float32),
+                                          ('cuda', torch.float16), ('cuda', torch.bfloat16)])
+@pytest.mark.parametrize('queries,keys', [(66_600, 1_040), (4_200, 1_040), (6, 6)])
+def test_attention_choice_per_device_dtype_and_size(device, dtype, queries, keys):
+    """What each stage gets: ``'auto'`` is SDPA with one query group on every device, dtype and
+    size (the measured default; the GPU's waits for tools/gpu_check.sh); a forced split is kept,
+    but never more groups than queries; a forced backend the device and dtype can run is kept."""
+    assert attention.choose(device, dtype, queries, keys) == ('sdpa', 1)
+    assert attention.choose(device, dtype, queries, keys, query_groups=16) == (
+        'sdpa', min(16, queries))
+    for backend in ('sdpa', 'math', 'explicit'):
+        assert attention.choose(device, dtype, queries, keys, backend=backend) == (backend, 1)
+
+
+NEW_KERNELS = attention._torch_version() >= (2, 3)
+
+
+@pytest.mark.parametrize('backend,device,dtype,why', [
+    ('efficient', 'cpu', torch.float32,
+     'runs on CUDA only' if NEW_KERNELS else 'needs torch >= 2.3'),
+    ('cudnn', 'cpu', torch.float16, 'runs on CUDA only' if NEW_KERNELS else 'needs torch >= 2.3'),
+    ('flash', 'cuda', torch.float32,
+     'takes float16 and bfloat16 only' if NEW_KERNELS else 'needs torch >= 2.3'),
+    ('efficient', 'cuda', torch.float64, 'takes no float64' if NEW_KERNELS else 'needs torch'),
+    ('fast', 'cpu', torch.float32, "must be 'auto' or one of"),
+])
+def test_impossible_forced_attention_is_a_named_error(backend, device, dtype, why):
+    with pytest.raises(ValueError, match=why):
+        attention.choose(device, dtype, 100, 10, backend=backend)
+
+
+def test_each_stage_gets_its_choice_and_a_bad_option_is_refused_at_build():
+    """In the model, every stage's attention computes as chosen for its own size: 16 groups
+    where a stage has that many queries, as many groups as queries where it has fewer (stage 4
+    of a 64x96 input: 2x3 queries). A misspelled option is refused when the model is built."""
+    seen = []
+    original = attention.attention
+
+    def spy(q, k, v, backend='sdpa', query_groups=1, dropout_p=0.):
+        seen.append((q.shape[2], backend, query_groups))
+        return original(q, k, v, backend, query_groups, dropout_p)
+
+    model = PVTv2(arch='b0', depths=[1, 1, 1, 1], attn_backend='explicit', attn_query_groups=16)
+    try:
+        attention.attention = spy
+        model(torch.randn(1, 3, 64, 96))
+    finally:
+        attention.attention = original
+    assert seen == [(384, 'explicit', 16), (96, 'explicit', 16), (24, 'explicit', 16),
+                    (6, 'explicit', 6)]
+    with pytest.raises(ValueError, match="attn_backend must be 'auto' or one of"):
+        PVTv2(arch='b0', attn_backend='flashy')
+    with pytest.raises(ValueError, match="attn_query_groups must be 'auto' or a positive int"):
+        PVT(arch='tiny', attn_query_groups=0)

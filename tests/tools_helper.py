@@ -35,6 +35,24 @@ def tool(name, *args, cwd, **kwargs):
     return run([sys.executable, osp.join(TOOLS, name), *map(str, args)], cwd, **kwargs)
 
 
+def built_once(tmp_path_factory, name, build):
+    """The directory ``name``, filled by ``build(directory)`` once per test session even under
+    pytest-xdist: the first worker to ask builds it (under a lock, in the temp folder the
+    workers share) and the others wait and reuse it, so no fixture trains twice."""
+    import fcntl
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        root = root.parent  # pytest-N/, above each worker's popen-gwN/
+    target = root / name
+    with open(root / f'{name}.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / '.built').exists():
+            target.mkdir(exist_ok=True)
+            build(target)
+            (target / '.built').touch()
+    return target
+
+
 def in_process(monkeypatch, cwd, script, *args):
     """Run one of our tools in this process (as ``python tools/<script> args``); return its
     exit message, or None if it finished normally."""
@@ -104,16 +122,17 @@ def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batc
     zero score threshold (so an untrained detector's boxes reach COCO eval), 20 detections per
     image, 100 test-time proposals and the test-time resize (CPU time) change: the model, the
     train pipeline, the schedule and the optimizer stay as shipped."""
-    import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
     from mmengine.config import Config
+
+    import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
     cfg = Config.fromfile(src)
     cfg.toy_data = dict(root='data/toy', num_train=num_train, num_val=num_val, size=size, seed=0)
     root = 'data/toy/coco/'
     for split in ('train', 'val', 'test'):
         loader = cfg[f'{split}_dataloader']
         loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
-        loader.dataset.update(data_root=root, metainfo=dict(classes=('square', 'circle',
-                                                                      'triangle')))
+        loader.dataset.update(data_root=root,
+                              metainfo=dict(classes=('square', 'circle', 'triangle')))
     for split in ('val', 'test'):
         cfg[f'{split}_evaluator'].ann_file = root + 'annotations/instances_val2017.json'
     _toy_classes(cfg.model, 3)
@@ -131,9 +150,9 @@ def toy_coco_panoptic_config(src, tmp_path, num_train=2, num_val=2, size=(128, 1
     """A shipped panoptic config pointed at the toy COCO panoptic dataset (3 thing classes, the
     shapes; 1 stuff class, the background), as :func:`toy_coco_config` does for detection: the
     model, the train pipeline, the schedule and the optimizer stay as shipped."""
-    import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
     from mmengine.config import Config
 
+    import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
     from pvt_mm.datasets.toy import CLASSES, PANOPTIC_STUFF
     cfg = Config.fromfile(src)
     cfg.toy_data = dict(root='data/toy', num_train=num_train, num_val=num_val, size=size, seed=0)
@@ -173,9 +192,9 @@ def toy_ade_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batch
     quickstart reads it (mmseg's BaseSegDataset, 4 classes, ``reduce_zero_label``), written as
     one self-contained config file in ``tmp_path``; the model, the train pipeline, the schedule
     and the optimizer stay as shipped."""
-    import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
     from mmengine.config import Config
 
+    import pvt_mm  # noqa: F401  (the pvt_mm:: scope)
     from pvt_mm.datasets.toy import SEG_CLASSES
     cfg = Config.fromfile(src)
     cfg.toy_data = dict(root='data/toy', num_train=num_train, num_val=num_val, size=size, seed=0)

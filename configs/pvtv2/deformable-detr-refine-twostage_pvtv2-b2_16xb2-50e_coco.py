@@ -9,6 +9,7 @@ _base_ = [
     'mmdet::deformable_detr/deformable-detr-refine-twostage_r50_16xb2-50e_coco.py',
     '../_base_/pvt_mm_plugin.py'
 ]
+checkpoint_file = 'https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth'
 model = dict(
     backbone=dict(
         _delete_=True,
@@ -16,5 +17,5 @@ model = dict(
         arch='b2',
         out_indices=(1, 2, 3),
         drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint=checkpoint_file)),
     neck=dict(in_channels=[128, 320, 512]))

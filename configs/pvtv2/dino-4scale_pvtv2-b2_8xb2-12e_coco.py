@@ -5,6 +5,7 @@
 # into the ChannelMapper. No stage is frozen and stochastic depth is 0.1, as in every PVTv2
 # detection recipe (configs/pvtv2/README.md, "Beyond the papers").
 _base_ = ['mmdet::dino/dino-4scale_r50_8xb2-12e_coco.py', '../_base_/pvt_mm_plugin.py']
+checkpoint_file = 'https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth'
 model = dict(
     backbone=dict(
         _delete_=True,
@@ -12,5 +13,5 @@ model = dict(
         arch='b2',
         out_indices=(1, 2, 3),
         drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint=checkpoint_file)),
     neck=dict(in_channels=[128, 320, 512]))

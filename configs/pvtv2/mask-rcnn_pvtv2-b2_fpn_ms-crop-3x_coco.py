@@ -6,8 +6,9 @@ _base_ = [
     '../_base_/schedules/schedule_3x_adamw.py',
     '../_base_/default_runtime_det.py',
 ]
+checkpoint_file = 'https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth'
 model = dict(
     backbone=dict(
         type='PVTv2',
         arch='b2',
-        init_cfg=dict(checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth')))
+        init_cfg=dict(checkpoint=checkpoint_file)))

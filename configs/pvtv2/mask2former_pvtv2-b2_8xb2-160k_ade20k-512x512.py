@@ -11,6 +11,7 @@ _base_ = 'mmseg::mask2former/mask2former_r50_8xb2-160k_ade20k-512x512.py'
 # second base would clash with that, so its two lines are here.
 custom_imports = dict(imports=['mmdet.models', 'pvt_mm'], allow_failed_imports=False)
 custom_hooks = [dict(type='RNGStateHook'), dict(type='CheckpointFitHook')]
+checkpoint_file = 'https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth'
 model = dict(
     backbone=dict(
         _delete_=True,
@@ -18,7 +19,7 @@ model = dict(
         arch='b2',
         out_indices=(0, 1, 2, 3),
         drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint=checkpoint_file)),
     decode_head=dict(in_channels=[64, 128, 320, 512]))
 # PVTv2's LayerNorms get what Swin-T's norms get: the backbone's lr x0.1 and no weight decay
 # (see mask2former_pvtv2-b2_8xb2-lsj-50e_coco.py for why the keys look like this).

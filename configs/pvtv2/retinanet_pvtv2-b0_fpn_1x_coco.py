@@ -4,9 +4,10 @@ _base_ = [
     '../_base_/schedules/schedule_1x_adamw.py',
     '../_base_/default_runtime_det.py',
 ]
+checkpoint_file = 'https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b0.pth'
 model = dict(
     backbone=dict(
         type='PVTv2',
         arch='b0',
-        init_cfg=dict(checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b0.pth')),
+        init_cfg=dict(checkpoint=checkpoint_file)),
     neck=dict(in_channels=[32, 64, 160, 256]))

@@ -32,4 +32,3 @@ def printable(text: str, limit: int = 200) -> str:
     characters, its unprintable ones escaped."""
     text = ''.join(c if c.isprintable() else f'\\x{ord(c):02x}' for c in str(text))
     return text if len(text) <= limit else text[:limit - 3] + '...'
-

@@ -31,8 +31,8 @@ loading (``init_cfg`` Pretrained, a whole detector/segmentor checkpoint via ``lo
 Whole-model layouts are converted before a checkpoint is loaded (:func:`convert_mmdet2_detr`, by
 the tools' :class:`~pvt_mm.engine.CheckpointFitHook` and by ``convert_pvt.py``), and
 :func:`checkpoint_fit` says how a checkpoint fits a model (keys and shapes: what is missing,
-unexpected or of another shape), for :func:`load_pretrained`, the hook and the tools. :func:`read_checkpoint` is
-the one way pvt_mm reads a checkpoint file (:mod:`pvt_mm.fileio`).
+unexpected or of another shape), for :func:`load_pretrained`, the hook and the tools.
+:func:`read_checkpoint` is the one way pvt_mm reads a checkpoint file (:mod:`pvt_mm.fileio`).
 """
 import math
 import re
@@ -352,7 +352,8 @@ def convert_checkpoint(state_dict: Dict[str, torch.Tensor], model=None,
     """Convert a whole-model (backbone under ``backbone.``) or backbone-only state dict.
 
     Keys outside the backbone (neck, heads: the same in mmdet 2.x/3.x and mmseg 0.x/1.x) are
-    kept, but for mmdet 2.x's DETR head, which is renamed to mmdet 3.x's DETR. Returns ``(state_dict, format, dropped_keys)``; see :func:`convert_state_dict`.
+    kept, but for mmdet 2.x's DETR head, which is renamed to mmdet 3.x's DETR. Returns
+    ``(state_dict, format, dropped_keys)``; see :func:`convert_state_dict`.
     """
     state_dict = dict(state_dict)
     convert_mmdet2_detr(state_dict)

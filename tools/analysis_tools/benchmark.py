@@ -26,13 +26,14 @@ timm's ``pvt_v2`` and Hugging Face transformers' ``PvtV2Backbone`` (PVTv2 archs)
 
 Times: the implementations are built in one process and their steps interleaved, so they share
 the machine's state; the median over ``--steps`` rounds after one warm-up (CUDA: CUDA events).
-Peak extra memory is what one step allocates beyond the model and its input, measured in a
-fresh process per implementation: on CUDA ``torch.cuda.max_memory_allocated``, on CPU the growth
-of the process's peak resident set. The measuring is :mod:`pvt_mm.benchmark`'s; this tool
+Peak extra memory is what one step allocates beyond the model and its input: on CUDA
+``torch.cuda.max_memory_allocated``, on CPU the growth of the process's peak resident set, in a
+fresh process per implementation. The measuring is :mod:`pvt_mm.benchmark`'s; this tool
 prints it.
 """
 import argparse
 import copy
+import functools
 import logging
 import resource
 import statistics
@@ -82,9 +83,10 @@ def compare_backbones(args):
             shape = tuple(map(int, shape_text.split('x')))
             res = {}
             for impl in args.impls:
-                try:
-                    peak = bench.in_fresh_process(bench.backbone_memory, impl, arch, shape,
-                                                  args.device, args.amp, args.batch)
+                try:  # CUDA's allocator counts exactly here; a CPU peak needs a new process
+                    measure = (bench.backbone_memory if args.device == 'cuda' else
+                               functools.partial(bench.in_fresh_process, bench.backbone_memory))
+                    peak = measure(impl, arch, shape, args.device, args.amp, args.batch)
                 except (ValueError, ImportError) as err:  # an arch it lacks, or not installed
                     print(f'  {arch} {shape_text} {impl}: {err}', flush=True)
                     continue
@@ -167,7 +169,7 @@ def compare_whole_models(args):
     and the saved activations of one training step."""
     import mmdet.models  # noqa: F401  (mmdet's PVT, also for mmseg configs)
 
-    from pvt_mm import PVT, PVTv2
+    from pvt_mm import PVT, PVTv2, apis
     cfg, shape, data = load(args)
     backbone = cfg.model.backbone
     cls = {'PVT': PVT, 'PVTv2': PVTv2}.get(backbone.type)
@@ -178,7 +180,7 @@ def compare_whole_models(args):
         f'{backbone.type.lower()}-{backbone.arch}',
         drop_path_rate=backbone.get('drop_path_rate', 0.1),
         out_indices=tuple(backbone.get('out_indices', (0, 1, 2, 3))))
-    if cfg.default_scope != 'mmdet':
+    if apis.toolbox(cfg) != 'mmdet':
         mmdet_cfg.backbone.type = 'mmdet.' + mmdet_cfg.backbone.type
     print(f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
           f'({torch.get_num_threads()} threads); pvt_mm vs the same model on mmdet\'s '

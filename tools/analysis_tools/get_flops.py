@@ -12,8 +12,8 @@ import torch
 from mmengine.config import DictAction
 
 from pvt_mm import apis, cli
-from pvt_mm.models import ARCH_NAMES, backbone_arch
 from pvt_mm.analysis import DenseForward, ImageNetClassifier, count_flops, count_params
+from pvt_mm.models import ARCH_NAMES, backbone_arch
 
 
 def parse_args():

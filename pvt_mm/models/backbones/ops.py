@@ -146,7 +146,7 @@ class _FFN(torch.autograd.Function):
         B, N, C = x.shape
         dtype = _autocast_dtype(x.device.type) or x.dtype
         x2, w1_, b1_, wd_, bd_, w2_, b2_ = (t.to(dtype) if t is not None else None
-                                             for t in (x, w1, b1, wd, bd, w2, b2))
+                                            for t in (x, w1, b1, wd, bd, w2, b2))
         x2 = x2.reshape(B * N, C)
         chunks = _chunks(B, hw, w1.shape[0], x.device, x2.element_size(), lean)
         keep_h2 = wd is not None and recompute in ('gelu', 'none')
@@ -301,19 +301,6 @@ def dwconv_tokens(h, hw, weight, bias):
         for j in range(3):
             out = out + grid[:, i:i + rows, j:j + cols] * weight[:, 0, i, j]
     return out.reshape(B, N, C)
-
-
-def patch_conv_tokens(x, hw, weight, bias):
-    """A convolution whose kernel equals its stride (spatial reduction's) on tokens (B, H*W, C),
-    as a product of each patch's pixels with the flattened kernel: what the compiler turns into
-    one GEMM, with no layout change (see :func:`dwconv_tokens`). Rows and columns past the last
-    whole patch are dropped, as the convolution drops them."""
-    B, _, C = x.shape
-    r = weight.shape[-1]
-    rows, cols = hw[0] // r, hw[1] // r
-    patches = x.view(B, *hw, C)[:, :rows * r, :cols * r].reshape(B, rows, r, cols, r, C)
-    patches = patches.permute(0, 1, 3, 2, 4, 5).reshape(B, rows * cols, r * r * C)
-    return F.linear(patches, weight.permute(0, 2, 3, 1).reshape(weight.shape[0], -1), bias)
 
 
 def ffn(x, hw, fc1, fc2, dwconv=None, relu=False, lean=False, recompute='dwconv'):

@@ -33,8 +33,7 @@ from mmengine.model.weight_init import constant_init, normal_init, trunc_normal_
 
 from ..checkpoint import adapt_state_dict, load_pretrained
 from . import attention
-from .ops import (Linear, _autocast_dtype, _is_compiling, choose_recompute, ffn,
-                  patch_conv_tokens)
+from .ops import Linear, _autocast_dtype, _is_compiling, choose_recompute, ffn
 
 # Architecture presets: every field may be overridden by a keyword of the same name.
 _V1 = dict(
