@@ -17,6 +17,10 @@ import torch
 IMPLS = ('pvt_mm', 'mmdet', 'reference', 'timm', 'transformers', 'pvt_mm+cp')
 
 
+# What a pvt_mm[...] variant may set: the backbone's speed options, and compiling it.
+VARIANT_OPTIONS = ('attn_backend', 'attn_query_groups', 'ffn_recompute', 'compile')
+
+
 def pvt_mm_variant(impl: str) -> dict:
     """The backbone options of a pvt_mm variant: ``'pvt_mm[attn_query_groups=4,ffn_recompute=
     none]'`` -> ``{'attn_query_groups': 4, 'ffn_recompute': 'none'}``; ``compile`` among them
@@ -31,6 +35,8 @@ def pvt_mm_variant(impl: str) -> dict:
     options = {}
     for item in filter(None, impl[len('pvt_mm['):-1].split(',')):
         key, _, value = item.partition('=')
+        if key not in VARIANT_OPTIONS:
+            raise ValueError(f'{impl!r}: unknown option {key!r}; one of {VARIANT_OPTIONS}')
         options[key] = True if not value else int(value) if value.isdigit() else value
     return options
 
@@ -298,8 +304,7 @@ def whole_model_steps(cfg, model_cfg, data: dict, device: str) -> Dict[str, Call
     return dict(train=train, test=test)
 
 
-__all__ = ['IMPLS', 'check_impl', 'kernel_table', 'pvt_mm_variant', 'backbone_memory',
-           'backbone_step', 'backbone_times', 'build_backbone',
-           'in_fresh_process', 'interleaved_times', 'mmdet_backbone_cfg',
-           'peak_extra_memory', 'saved_activation_bytes', 'time_call', 'toy_batch',
-           'whole_model_steps']
+__all__ = ['IMPLS', 'VARIANT_OPTIONS', 'check_impl', 'kernel_table', 'pvt_mm_variant',
+           'backbone_memory', 'backbone_step', 'backbone_times', 'build_backbone',
+           'in_fresh_process', 'interleaved_times', 'mmdet_backbone_cfg', 'peak_extra_memory',
+           'saved_activation_bytes', 'time_call', 'toy_batch', 'whole_model_steps']

@@ -203,8 +203,8 @@ COMPILE_MIN_TORCH = (2, 2)
 def check_compile(cfg: Config) -> None:
     """``compile=True`` (or a dict of ``torch.compile`` arguments, mmengine's ``compile``): stop
     now, in one line, where it cannot work, rather than at the first iteration with the
-    compiler's traceback: a Python that TorchDynamo does not support on this torch, or no C++
-    compiler for inductor's CPU kernels."""
+    compiler's traceback: a torch older than :data:`COMPILE_MIN_TORCH`, a Python that TorchDynamo
+    does not support on this torch, or no C++ compiler for inductor's CPU kernels."""
     setting = cfg.get('compile')
     if not setting:
         return
@@ -215,7 +215,8 @@ def check_compile(cfg: Config) -> None:
         raise UnsupportedError(
             f'compile: torch {torch.__version__} cannot compile these models (TorchDynamo fails '
             "on mmengine's batch stacking, inductor's CPU attention fails its own stride check); "
-            'use torch >= 2.2 (2.13 is tested) or leave compile out')
+            f'use torch >= {".".join(map(str, COMPILE_MIN_TORCH))} (2.13 is tested) or leave '
+            'compile out')
     if not torch._dynamo.is_dynamo_supported():
         raise UnsupportedError(
             f'compile: torch {torch.__version__} cannot compile on this Python '

@@ -622,11 +622,16 @@ def corpus(folder) -> dict:
 
 def mmengine_checkpoint() -> dict:
     """What an mmengine Runner's checkpoint holds beyond tensors: HistoryBuffers of numpy arrays,
-    numpy scalars and dtypes, the random generators' states (pvt_mm's RNGStateHook)."""
+    numpy scalars and dtypes, the random generators' states (pvt_mm's RNGStateHook), a step
+    schedule's milestones (a Counter, MultiStepLR's)."""
+    from collections import Counter
+
     from mmengine.logging import HistoryBuffer
     return {'meta': {'epoch': 1, 'iter': 4, 'seed': np.int64(7), 'lr': np.float64(1e-4),
                      'dtype': np.dtype('float32'), 'text': np.str_('a')},
             'state_dict': dict(WEIGHTS),
             'message_hub': {'log_scalars': {'train/loss': HistoryBuffer([1.0, 0.5], [1, 1])},
                             'runtime_info': {'epoch': 1}, 'resumed_keys': {}},
-            'rng_state': {'numpy': np.random.RandomState(0).get_state()}}
+            'rng_state': {'numpy': np.random.RandomState(0).get_state()},
+            'param_schedulers': [{'milestones': Counter({8: 1, 11: 1}), 'gamma': 0.1,
+                                  'last_epoch': 1, 'by_epoch': True}]}

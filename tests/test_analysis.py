@@ -106,9 +106,10 @@ def test_benchmark_compare_measures_every_implementation():
     assert 'profile: pvtv2-b0 64x96 pvt_mm ' in out
     assert re.search(r'profile: pvtv2-b0 64x96 (mmdet|reference|timm|transformers) ', out), out
     assert out.count('Self CPU time total') == 2
-    bad = subprocess.run([sys.executable, BENCHMARK, '--compare', '--impls', 'pvt-mm'],
-                         capture_output=True, text=True)
-    assert bad.returncode == 2 and 'invalid check_impl value' in bad.stderr
+    for misspelled in ('pvt-mm', 'pvt_mm[atn_backend=explicit]'):
+        bad = subprocess.run([sys.executable, BENCHMARK, '--compare', '--impls', misspelled],
+                             capture_output=True, text=True)
+        assert bad.returncode == 2 and 'invalid check_impl value' in bad.stderr, bad.stderr
 
 
 def test_interleaved_times_alternate_and_drop_the_warm_up():

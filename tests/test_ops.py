@@ -208,10 +208,11 @@ SPEED_OPTIONS = [dict(attn_backend=b, attn_query_groups=g, ffn_recompute=r)
                          ids=lambda o: '-'.join(str(v) for v in o.values()))
 @pytest.mark.parametrize('cls,arch', [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')])
 def test_every_speed_option_is_the_official_math(monkeypatch, cls, arch, options):
-    """Each attention backend, query split and FFN recompute mode, in float64: outputs and every
-    parameter gradient equal the official formulation's. 72x56 gives query counts (18 * 14 = 252
-    in stage 1, 63 in stage 2, ...) that 4 and 5 do not divide: padded groups. Two blocks in the
-    first stage, one in the others: every kind of block, at a fraction of the full depth's time."""
+    """The CPU's attention backends (SDPA, its math kernel, the explicit formulation), query
+    splits and each FFN recompute mode, in float64: outputs and every parameter gradient equal
+    the official formulation's. 72x56 gives query counts (18 * 14 = 252 in stage 1, 63 in stage
+    2, ...) that 4 and 5 do not divide: padded groups. Two blocks in the first stage, one in the
+    others: every kind of block, at a fraction of the full depth's time."""
     monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', 16 << 10)
     outs, outs_ref, grads, grads_ref = training_step(cls, arch, torch.float64, (72, 56),
                                                      depths=[2, 1, 1, 1], **options)
@@ -225,8 +226,9 @@ def test_every_speed_option_is_the_official_math(monkeypatch, cls, arch, options
 @pytest.mark.parametrize('queries,keys', [(66_600, 1_040), (4_200, 1_040), (6, 6)])
 def test_attention_choice_per_device_dtype_and_size(device, dtype, queries, keys):
     """What each stage gets: ``'auto'`` is SDPA with one query group on every device, dtype and
-    size (the measured default; the GPU's waits for tools/gpu_check.sh); a forced split is kept,
-    but never more groups than queries; a forced backend the device and dtype can run is kept."""
+    size (the default measured on the CPU; tools/gpu_check.sh measures the GPU's); a forced split
+    is kept, but never more groups than queries; a forced backend the device and dtype can run is
+    kept."""
     assert attention.choose(device, dtype, queries, keys) == ('sdpa', 1)
     assert attention.choose(device, dtype, queries, keys, query_groups=16) == (
         'sdpa', min(16, queries))

@@ -4,6 +4,7 @@ import json
 import os
 import os.path as osp
 import runpy
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,7 +48,8 @@ def built_once(tmp_path_factory, name, build):
     with open(root / f'{name}.lock', 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (target / '.built').exists():
-            target.mkdir(exist_ok=True)
+            shutil.rmtree(target, ignore_errors=True)  # what a failed build left
+            target.mkdir()
             build(target)
             (target / '.built').touch()
     return target

@@ -58,7 +58,7 @@ step "backbone, AMP fp16"
 "${BENCH[@]}" "${COMMON[@]}" --amp --profile --impls pvt_mm \
   "pvt_mm[attn_query_groups=4]" "pvt_mm[attn_query_groups=8]" "pvt_mm[attn_query_groups=16]" \
   "pvt_mm[attn_backend=flash]" "pvt_mm[attn_backend=efficient]" "pvt_mm[attn_backend=cudnn]" \
-  "pvt_mm[attn_backend=explicit]" "pvt_mm[ffn_recompute=gelu]" "pvt_mm[ffn_recompute=none]" \
+  "pvt_mm[attn_backend=math]" "pvt_mm[attn_backend=explicit]" "pvt_mm[ffn_recompute=gelu]" "pvt_mm[ffn_recompute=none]" \
   "pvt_mm[compile]" mmdet timm transformers reference
 
 for config in configs/pvtv2/retinanet_pvtv2-b2_fpn_1x_coco.py \

@@ -341,7 +341,6 @@ _TORCH_CALLS = {
     'torch._utils._rebuild_tensor_v3': _rebuild_tensor_v3,
     'torch._utils._rebuild_parameter': _rebuild_parameter,
     'collections.OrderedDict': _keyed(OrderedDict, 'an OrderedDict'),
-    'collections.Counter': _keyed(Counter, 'a Counter'),
     'torch.Size': torch.Size,
     'torch.device': torch.device,
     'builtins.set': _keyed(set, 'a set'),
@@ -349,6 +348,9 @@ _TORCH_CALLS = {
     'builtins.bytearray': _bytearray,
 }
 _MMENGINE_CALLS = {
+    # MultiStepLR's milestones (torch's and mmengine's schedulers): in every resumable checkpoint
+    # of a step schedule; torch < 2.2's own weights-only list lacks it.
+    'collections.Counter': _keyed(Counter, 'a Counter'),
     '_codecs.encode': _encode,  # bytes in a protocol 2 pickle (numpy arrays' data)
     'builtins.getattr': _history_buffer_getattr,
     '__builtin__.getattr': _history_buffer_getattr,  # its protocol 2 name (torch < 2.4 maps none)

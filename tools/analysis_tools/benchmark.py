@@ -26,14 +26,13 @@ timm's ``pvt_v2`` and Hugging Face transformers' ``PvtV2Backbone`` (PVTv2 archs)
 
 Times: the implementations are built in one process and their steps interleaved, so they share
 the machine's state; the median over ``--steps`` rounds after one warm-up (CUDA: CUDA events).
-Peak extra memory is what one step allocates beyond the model and its input: on CUDA
-``torch.cuda.max_memory_allocated``, on CPU the growth of the process's peak resident set, in a
-fresh process per implementation. The measuring is :mod:`pvt_mm.benchmark`'s; this tool
+Peak extra memory is what one step allocates beyond the model and its input, measured in a
+fresh process per implementation: on CUDA ``torch.cuda.max_memory_allocated``, on CPU the growth
+of the process's peak resident set. The measuring is :mod:`pvt_mm.benchmark`'s; this tool
 prints it.
 """
 import argparse
 import copy
-import functools
 import logging
 import resource
 import statistics
@@ -83,10 +82,9 @@ def compare_backbones(args):
             shape = tuple(map(int, shape_text.split('x')))
             res = {}
             for impl in args.impls:
-                try:  # CUDA's allocator counts exactly here; a CPU peak needs a new process
-                    measure = (bench.backbone_memory if args.device == 'cuda' else
-                               functools.partial(bench.in_fresh_process, bench.backbone_memory))
-                    peak = measure(impl, arch, shape, args.device, args.amp, args.batch)
+                try:
+                    peak = bench.in_fresh_process(bench.backbone_memory, impl, arch, shape,
+                                                  args.device, args.amp, args.batch)
                 except (ValueError, ImportError) as err:  # an arch it lacks, or not installed
                     print(f'  {arch} {shape_text} {impl}: {err}', flush=True)
                     continue
