@@ -375,24 +375,24 @@ def test_3x_weight_decay_spares_layernorms_not_head_norms():
     assert decay[id(named['roi_head.bbox_head.0.fc_cls.weight'])] == 0.05
 
 
-def _editable_install():
-    """Whether the installed pvt_mm is this checkout (an editable install) rather than a copy in
-    site-packages. Asked from a directory without a pvt_mm folder: this process may import the
-    checkout's pvt_mm either way (`python -m pytest` from the checkout puts it first on the path),
-    and a checkout's own pvt_mm.egg-info, which builds leave, would fool importlib.metadata."""
+def _imports_a_namespace_package(cwd):
+    """Whether ``import pvt_mm`` from ``cwd`` finds a namespace package (a folder named pvt_mm
+    without ``__init__.py`` before the installed package): what a setuptools finder-style
+    editable install (PVT_MM_EDITABLE=1) meets, where a regular install or a path-entry editable
+    install is found first."""
     import subprocess
     import sys
-    where = subprocess.run([sys.executable, '-c', 'import pvt_mm; print(pvt_mm.__file__)'],
-                           cwd='/', capture_output=True,
-                           text=True, check=True).stdout.strip()
-    return osp.dirname(osp.abspath(where)) == osp.join(ROOT, 'pvt_mm')
+    out = subprocess.run([sys.executable, '-c', 'import pvt_mm; print(pvt_mm.__file__)'],
+                         cwd=cwd, capture_output=True, text=True, check=True).stdout
+    return out.strip() == 'None'
 
 
 def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):
-    """From the folder that holds a clone named pvt_mm, an editable install (PVT_MM_EDITABLE=1)
-    loses to the clone's folder, which Python imports as an empty namespace package: pvt_mm says
-    so and how to fix it, instead of mmengine's 'does not support to load pvt_mm config'. The
-    README's regular install is found first, so there the config loads. From the project
+    """From the folder that holds a clone named pvt_mm, a finder-style editable install
+    (PVT_MM_EDITABLE=1 with current setuptools) loses to the clone's folder, which Python
+    imports as an empty namespace package: pvt_mm says so and how to fix it, instead of
+    mmengine's 'does not support to load pvt_mm config'. The README's regular install (or a
+    path-entry editable one) is found first, so there the config loads. From the project
     folder, and with our tools from anywhere, it loads either way."""
     import subprocess
     import sys
@@ -406,7 +406,7 @@ def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):
             "print(load_config('{}').model.bbox_head.num_classes)")
     proc = subprocess.run([sys.executable, '-c', code.format('my_project/configs/my_retinanet.py')],
                           cwd=tmp_path, capture_output=True, text=True)
-    if _editable_install():
+    if _imports_a_namespace_package(tmp_path):
         assert proc.returncode != 0
         assert f'found the folder {tmp_path / "pvt_mm"}' in proc.stderr
         assert 'Run from another directory' in proc.stderr and 'does not support' not in proc.stderr
