@@ -197,7 +197,7 @@ def write_checkpoints_atomically(cfg: Config) -> None:
 # stack_batch) and with inductor on the backbone (a stride assertion in its code for
 # scaled_dot_product_attention); torch 2.13 trains (tests/test_compile.py). Versions in between
 # are not tested.
-COMPILE_MIN_TORCH = (2, 2)
+COMPILE_MIN_TORCH = '2.2'
 
 
 def check_compile(cfg: Config) -> None:
@@ -211,12 +211,12 @@ def check_compile(cfg: Config) -> None:
     import shutil
 
     import torch._dynamo
-    if tuple(int(v) for v in torch.__version__.split('+')[0].split('.')[:2]) < COMPILE_MIN_TORCH:
+    from mmengine.utils import digit_version
+    if digit_version(torch.__version__) < digit_version(COMPILE_MIN_TORCH):
         raise UnsupportedError(
             f'compile: torch {torch.__version__} cannot compile these models (TorchDynamo fails '
             "on mmengine's batch stacking, inductor's CPU attention fails its own stride check); "
-            f'use torch >= {".".join(map(str, COMPILE_MIN_TORCH))} (2.13 is tested) or leave '
-            'compile out')
+            f'use torch >= {COMPILE_MIN_TORCH} (2.13 is tested) or leave compile out')
     if not torch._dynamo.is_dynamo_supported():
         raise UnsupportedError(
             f'compile: torch {torch.__version__} cannot compile on this Python '

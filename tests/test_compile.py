@@ -6,6 +6,7 @@ import re
 
 import pytest
 import torch
+from mmengine.utils import digit_version
 
 from pvt_mm import PVT, PVTv2
 from pvt_mm.cli import COMPILE_MIN_TORCH
@@ -14,8 +15,7 @@ from tools_helper import SMALL_TOY, config, in_process, tool
 VARIANTS = [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')]
 # Padded input sizes of a detector (multiples of 32).
 SIZES = [(64, 96), (96, 64), (128, 160), (160, 128), (96, 96)]
-TORCH = tuple(int(v) for v in torch.__version__.split('+')[0].split('.')[:2])
-OLD_TORCH = TORCH < COMPILE_MIN_TORCH
+OLD_TORCH = digit_version(torch.__version__) < digit_version(COMPILE_MIN_TORCH)
 QUICKSTART = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
 
 
