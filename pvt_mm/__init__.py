@@ -2,15 +2,12 @@
 
 ``import pvt_mm`` (or ``custom_imports = dict(imports=['pvt_mm'])`` in a config) registers
 ``PVT``, ``PVTv2`` and pvt_mm's transforms, hooks and checkpoint reader in the installed
-toolboxes (:mod:`pvt_mm.registry`), and lets ``pvt_mm::`` config bases resolve from an editable
-install (:mod:`pvt_mm.compat`).
+toolboxes and in mmengine (:mod:`pvt_mm.registry`).
 """
-from . import compat
+from .models import PVT, PVTv2
+from .registry import register_all
+from .version import __version__
 
-compat.locate_editable_pvt_mm()
-
-from .models import PVT, PVTv2  # noqa: E402
-from .registry import TOOLBOXES_FOUND  # noqa: E402
-from .version import __version__  # noqa: E402
+TOOLBOXES_FOUND = register_all()
 
 __all__ = ['PVT', 'PVTv2', 'TOOLBOXES_FOUND', '__version__']

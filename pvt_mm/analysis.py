@@ -47,15 +47,14 @@ class ImageNetClassifier(nn.Module):
 
 
 class DenseForward(nn.Module):
-    """What a detector or segmentor computes for one image, for counting: a segmentor's
-    ``encode_decode`` (logits resized to the input), a detector's head outputs."""
+    """What a detector or segmentor computes for one image, for counting: ``outputs(model,
+    image)``, its toolbox's :meth:`~pvt_mm.toolboxes.Toolbox.dense_outputs` (a segmentor's
+    logits resized to the input, a detector's head outputs)."""
 
-    def __init__(self, model):
+    def __init__(self, model, outputs):
         super().__init__()
         self.model = model
+        self.outputs = outputs
 
     def forward(self, x):
-        if hasattr(self.model, 'encode_decode'):
-            meta = dict(img_shape=x.shape[2:], pad_shape=x.shape[2:], ori_shape=x.shape[2:])
-            return self.model.encode_decode(x, [meta])
-        return self.model._forward(x)
+        return self.outputs(self.model, x)

@@ -14,6 +14,9 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
 
+from .models import family_arch
+from .toolboxes import toolbox
+
 IMPLS = ('pvt_mm', 'mmdet', 'reference', 'timm', 'transformers', 'pvt_mm+cp')
 
 
@@ -122,44 +125,42 @@ def in_fresh_process(fn: Callable, *args):
 
 
 def mmdet_backbone_cfg(arch: str, **kwargs) -> dict:
-    """mmdet 3.x's ``PyramidVisionTransformer(V2)`` config of a pvt_mm arch (mmdet has no
-    linear-SRA variant)."""
-    from .models import PVTv2, backbone_arch
-    cls, name = backbone_arch(arch)
-    spec = cls.arch_settings[name]
+    """mmdet 3.x's built-in backbone config of a pvt_mm arch (its family's ``mmdet_type``; mmdet
+    has no linear-SRA variant)."""
+    family, name = family_arch(arch)
+    spec = family.archs[name]
+    if family.mmdet_type is None:
+        raise ValueError(f'mmdet has no built-in {family.name} backbone ({arch})')
     if spec['linear_sra']:
         raise ValueError(f'mmdet has no linear-SRA PVT ({arch})')
-    return dict(type='PyramidVisionTransformer' + ('V2' if cls is PVTv2 else ''),
-                embed_dims=spec['embed_dims'][0], num_layers=spec['depths'],
-                mlp_ratios=spec['mlp_ratios'], **kwargs)
+    return dict(type=family.mmdet_type, embed_dims=spec['embed_dims'][0],
+                num_layers=spec['depths'], mlp_ratios=spec['mlp_ratios'], **kwargs)
 
 
 def build_backbone(impl: str, arch: str) -> torch.nn.Module:
-    """The same architecture in implementation ``impl`` (:data:`IMPLS`), returning the pyramid
-    of feature maps."""
-    from .models import PVT, backbone_arch
-    cls, name = backbone_arch(arch)
-    spec = cls.arch_settings[name]
+    """The same architecture (``FAMILY-PRESET``, :mod:`pvt_mm.models.families`) in
+    implementation ``impl`` (:data:`IMPLS`), returning the pyramid of feature maps."""
+    family, name = family_arch(arch)
+    spec = family.archs[name]
     if impl.startswith('pvt_mm'):
         options = pvt_mm_variant(impl)
         compiled = options.pop('compile', False)
-        model = cls(arch=name, drop_path_rate=0., **options)
+        model = family.backbone(arch=name, drop_path_rate=0., **options)
         return torch.compile(model) if compiled else model
     if impl == 'reference':
-        from .testing import OfficialPVT
-
-        class Reference(OfficialPVT):
-            forward = OfficialPVT.forward_pyramid
-
-        return Reference(1 if cls is PVT else 2, **spec)
+        reference = family.build_reference(name)
+        reference.forward = reference.forward_pyramid
+        return reference
     if impl == 'timm':
-        if cls is PVT:
-            raise ValueError('timm has no PVT v1')
+        if family.timm_model is None:
+            raise ValueError(f'timm has no {family.name} backbone ({arch})')
         import timm
-        return timm.create_model('pvt_v2_' + name.replace('-', '_'), features_only=True)
+        return timm.create_model(family.timm_model.format(arch=name.replace('-', '_')),
+                                 features_only=True)
     if impl == 'transformers':
-        if cls is PVT:
-            raise ValueError('transformers\' PVT v1 runs at its configured image size only')
+        if not family.transformers:
+            raise ValueError(f'transformers has no {family.name} backbone that runs at any '
+                             f'input size ({arch})')
         from transformers import PvtV2Backbone, PvtV2Config
         config = PvtV2Config(
             depths=spec['depths'], hidden_sizes=spec['embed_dims'],
@@ -248,36 +249,15 @@ def kernel_table(impl: str, arch: str, shape: Tuple[int, int], device: str, amp:
 
 
 def toy_batch(cfg, shape: Tuple[int, int], batch: int = 1) -> dict:
-    """``batch`` copies of one uint8 image and its annotations (three boxes, with masks where
-    the config's training pipeline loads them: Mask R-CNN, Mask2Former; a random class map for a
-    segmentor), as a dataloader hands them to ``train_step``."""
-    import numpy as np
-    from mmengine.structures import InstanceData, PixelData
-
-    from .apis import toolbox  # an unknown toolbox is a named error, not mmseg's batch
-    from .utils import iter_dicts
+    """``batch`` copies of one uint8 image and its annotations, as a dataloader hands them to
+    ``train_step``: the config's toolbox's toy sample (a detector: three boxes, with masks where
+    the training pipeline loads them; a segmentor: a random class map)."""
+    entry = toolbox(cfg)  # an unknown toolbox is a named error
     h, w = shape
     gen = torch.Generator().manual_seed(0)
     img = torch.randint(0, 256, (3, h, w), generator=gen, dtype=torch.uint8)
     meta = dict(img_shape=shape, ori_shape=shape, scale_factor=(1., 1.), pad_shape=shape)
-    if toolbox(cfg) == 'mmdet':
-        from mmdet.structures import DetDataSample
-        sample = DetDataSample(metainfo=meta)
-        boxes = torch.tensor([[0.05, 0.1, 0.3, 0.45], [0.5, 0.2, 0.9, 0.7], [0.2, 0.6, 0.45, 0.95]])
-        boxes = boxes * torch.tensor([w, h, w, h])
-        sample.gt_instances = InstanceData(bboxes=boxes, labels=torch.tensor([0, 1, 2]))
-        if any(d.get('type') == 'LoadAnnotations' and d.get('with_mask')
-               for d in iter_dicts(cfg.get('train_dataloader'))):
-            from mmdet.structures.mask import BitmapMasks
-            masks = np.zeros((3, h, w), np.uint8)
-            for m, (x0, y0, x1, y1) in zip(masks, boxes.int().tolist()):
-                m[y0:y1, x0:x1] = 1
-            sample.gt_instances.masks = BitmapMasks(masks, h, w)
-    else:
-        from mmseg.structures import SegDataSample
-        sample = SegDataSample(metainfo=meta)
-        sample.gt_sem_seg = PixelData(data=torch.randint(
-            0, cfg.model.decode_head.num_classes, (1, h, w), generator=gen))
+    sample = entry.toy_sample(cfg, shape, meta, gen)
     return dict(inputs=[img] * batch, data_samples=[sample] * batch)
 
 
@@ -287,8 +267,7 @@ def whole_model_steps(cfg, model_cfg, data: dict, device: str) -> Dict[str, Call
     ``test_step`` on ``data``."""
     from mmengine.optim import build_optim_wrapper
 
-    from .apis import model_registry
-    model = model_registry(cfg).build(model_cfg).to(device)
+    model = toolbox(cfg).model_registry().build(model_cfg).to(device)
     model.init_weights()
     wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
 

@@ -18,9 +18,12 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
-from . import apis, compat
+from . import compat  # noqa: F401  (refuses to run from a clone's shadowing folder)
+from .engine import prepare_cpu_run
 from .fileio import (ATOMIC_BACKEND, CheckpointError, WriteError, check_structure, read_checkpoint,
                      resolve_checkpoint)
+from .toolboxes import load_config as load_toolbox_config
+from .toolboxes import toolbox
 from .utils import AnnotationError, MissingDependencyError, UnsupportedError, iter_dicts
 
 
@@ -28,7 +31,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None) -> Config:
     """:func:`pvt_mm.apis.load_config` and the work dir: ``work_dir``, else the config's, else
     ``./work_dirs/<config name>``."""
-    cfg = apis.load_config(path, cfg_options)
+    cfg = load_toolbox_config(path, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
@@ -42,7 +45,7 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = '0'
     if not torch.cuda.is_available():
-        compat.prepare_cpu_run(cfg)
+        prepare_cpu_run(cfg)
 
 
 def set_precision(cfg: Config, amp: bool = False) -> None:
@@ -247,10 +250,7 @@ def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
     if show:
         hook.show, hook.wait_time = True, wait_time
     if show_dir:
-        if apis.toolbox(cfg) == 'mmdet':
-            hook.test_out_dir = show_dir
-        else:
-            cfg.visualizer.save_dir = show_dir
+        toolbox(cfg).set_show_dir(cfg, show_dir)
 
 
 def enable_tta(cfg: Config) -> None:
@@ -258,7 +258,7 @@ def enable_tta(cfg: Config) -> None:
     missing = [k for k in ('tta_model', 'tta_pipeline') if k not in cfg]
     if missing:
         raise RuntimeError(f'--tta: the config defines no {" / ".join(missing)} '
-                           f'({apis.toolbox(cfg)} supports TTA where the config provides them)')
+                           f'({toolbox(cfg).name} supports TTA where the config provides them)')
     cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
@@ -274,16 +274,8 @@ def build_runner(cfg: Config):
 
 def set_output(cfg: Config, out: Optional[str]) -> None:
     """``--out``: detection results to a pickle; segmentation predictions as PNGs in a dir."""
-    if out is None:
-        return
-    if apis.toolbox(cfg) == 'mmdet':
-        if not out.endswith(('.pkl', '.pickle')):
-            raise ValueError(f'--out for detection must be a .pkl file, got {out}')
-        evaluators = cfg.test_evaluator
-        evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) else [evaluators]
-        cfg.test_evaluator = evaluators + [dict(type='DumpDetResults', out_file_path=out)]
-    else:
-        cfg.test_evaluator.output_dir = out
+    if out is not None:
+        toolbox(cfg).set_output(cfg, out)
 
 
 def common_args(parser) -> None:

@@ -38,21 +38,16 @@ class ExportCheckError(RuntimeError):
 
 class RawOutputs(nn.Module):
     """``model`` as a function of the image tensor alone, returning a flat tuple of tensors: the
-    backbone's maps (``backbone_only``), or a single-stage detector's / a segmentor's raw head
-    outputs (``model(image, mode='tensor')``)."""
+    backbone's maps (``backbone_only``), or the raw outputs of a whole model
+    (``model(image, mode='tensor')``: a single-stage detector's head outputs, a segmentor's
+    logits). Which models export whole, and at a fixed size only (``fixed_size``), is their
+    toolbox's (:class:`~pvt_mm.toolboxes.Toolbox`)."""
 
-    def __init__(self, model: nn.Module, backbone_only: bool = False):
+    def __init__(self, model: nn.Module, backbone_only: bool = False, fixed_size: bool = False):
         super().__init__()
-        kinds = {cls.__name__ for cls in type(model).__mro__}
-        if not backbone_only and not kinds & {'SingleStageDetector', 'BaseSegmentor'}:
-            raise ValueError(
-                f'{type(model).__name__}: only single-stage detectors and segmentors export '
-                'whole (two-stage and query-based detectors need RoI / NMS operators and '
-                'image metadata in the graph). Export --backbone-only, or the whole model '
-                'with mmdeploy.')
         self.model = model.backbone if backbone_only else model
         self.backbone_only = backbone_only
-        self.fixed_size = not backbone_only and 'BaseSegmentor' in kinds
+        self.fixed_size = not backbone_only and fixed_size
 
     def forward(self, image):
         outs = self.model(image) if self.backbone_only else self.model(image, mode='tensor')
@@ -71,8 +66,9 @@ def export_onnx(module: nn.Module, image: torch.Tensor, path: str, dynamic: bool
     free in the file (from 64 pixels up: below that the last stage's grid is 1x1)."""
     if dynamic and getattr(module, 'fixed_size', False):
         raise ValueError(
-            'a whole segmentor exports at a fixed size: mmseg\'s decode heads compute their '
-            'upsampling sizes as Python integers, which both exporters record as constants. '
+            'this model exports whole at a fixed size only (a segmentor: mmseg\'s decode heads '
+            'compute their upsampling sizes as Python integers, which both exporters record as '
+            'constants). '
             'Export it at the deployment size, or --backbone-only --dynamic.')
     module = module.eval()
     with torch.no_grad():

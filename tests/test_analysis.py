@@ -12,8 +12,8 @@ from pvt_mm import PVT, PVTv2
 from pvt_mm import benchmark as bench
 from pvt_mm.analysis import ImageNetClassifier, count_flops
 from pvt_mm.apis import load_config
+from pvt_mm.models.backbones.official import Attention
 from pvt_mm.models.backbones.pvt import SRAttention
-from pvt_mm.testing.official_pvt import Attention
 from tools_helper import CONFIGS, TOOLS, config, in_process
 
 

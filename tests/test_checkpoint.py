@@ -6,8 +6,7 @@ import torch
 
 from pvt_mm import PVT, PVTv2
 from pvt_mm.fileio import CheckpointError
-from pvt_mm.models import convert_state_dict, detect_format
-from pvt_mm.testing import OfficialPVT
+from pvt_mm.models import convert_state_dict, detect_format, family_of
 
 # Official ImageNet models, millions of parameters (PVT and PVTv2 papers / release).
 OFFICIAL_PARAMS = {
@@ -18,7 +17,7 @@ OFFICIAL_PARAMS = {
 
 
 def official(cls, arch, **kwargs):
-    return OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch], **kwargs)
+    return family_of(cls).build_reference(arch, **kwargs)
 
 
 def randomize(module):
@@ -32,7 +31,7 @@ def classification_only_params(cls, arch):
     """What the official classifier has beyond a dense backbone: the 1000-class head, and for
     v1 the cls token, its position-embedding slot and the final norm."""
     c = cls.arch_settings[arch]['embed_dims'][-1]
-    return c * 1000 + 1000 + (4 * c if cls is PVT else 0)
+    return c * 1000 + 1000 + (4 * c if cls.arch_settings[arch]['use_pos_embed'] else 0)
 
 
 @pytest.mark.parametrize('cls,arch', list(OFFICIAL_PARAMS), ids=lambda x: getattr(x, '__name__', x))

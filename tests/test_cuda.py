@@ -9,9 +9,9 @@ from mmengine.runner import load_checkpoint
 from test_ops import plain_ffn, rel, training_step
 
 from pvt_mm import PVT, PVTv2
+from pvt_mm.models import FAMILIES, family_of
 from pvt_mm.models.backbones import ops
 from pvt_mm.models.backbones.pvt import FFN
-from pvt_mm.testing import OfficialPVT
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='no CUDA device')
 CUDA = torch.device('cuda')
@@ -72,7 +72,7 @@ def test_autocast(cls, arch, dtype, tol):
     (both within ``tol`` of float32) and the gradients are float32, finite and close to
     float32's."""
     torch.manual_seed(0)
-    official = OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch]).to(CUDA).train()
+    official = family_of(cls).build_reference(arch).to(CUDA).train()
     model = cls(arch=arch, drop_path_rate=0.).to(CUDA).train()
     model.load_state_dict(official.state_dict())
     x = torch.randn(2, 3, 256, 192, device=CUDA)
@@ -99,7 +99,7 @@ def test_checkpoint_onto_the_gpu(tmp_path):
     pvt_mm's reader, map_location cuda) and through ``init_cfg``; outputs equal the official
     model's."""
     torch.manual_seed(0)
-    official = OfficialPVT(2, **PVTv2.arch_settings['b0']).to(CUDA).eval()
+    official = FAMILIES['pvtv2'].build_reference('b0').to(CUDA).eval()
     path = tmp_path / 'pvt_v2_b0.pth'
     torch.save({k: v.cpu() for k, v in official.state_dict().items()}, path)
     x = torch.randn(1, 3, 128, 96, device=CUDA)

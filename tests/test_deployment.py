@@ -105,9 +105,9 @@ def test_export_tool_loads_a_checkpoint(tmp_path, monkeypatch):
     are those of the loaded weights (a random-weights export differs)."""
     from safetensors.torch import save_file
 
-    from pvt_mm.testing import OfficialPVT
+    from pvt_mm.models import FAMILIES
     torch.manual_seed(1)
-    official = OfficialPVT(2, **PVTv2.arch_settings['b0'])
+    official = FAMILIES['pvtv2'].build_reference('b0')
     save_file(official.state_dict(), tmp_path / 'pvt_v2_b0.safetensors')
     cfg = config('pvtv2/retinanet_pvtv2-b0_fpn_1x_coco.py')
     assert in_process(monkeypatch, tmp_path, 'deployment/export_onnx.py', cfg,

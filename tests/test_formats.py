@@ -13,7 +13,7 @@ from mmengine.runner import load_checkpoint
 
 from pvt_mm import PVT, PVTv2
 from pvt_mm.apis import load_config
-from pvt_mm.testing import OfficialPVT
+from pvt_mm.models import FAMILIES, family_of
 from tools_helper import CONFIGS, SMALL_TOY, TOOLS, build_model, config, hub_cache, in_process
 
 CONVERTER = osp.join(TOOLS, 'model_converters', 'convert_pvt.py')
@@ -72,7 +72,7 @@ class _Reference(torch.nn.Module):
 def _official_layout_checkpoint(model, cls, arch, path):
     """A whole-model checkpoint as the official mmdet 2.x / mmseg 0.x code wrote it: the
     backbone in official names under ``backbone.``, neck and heads as they are."""
-    official = OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch])
+    official = family_of(cls).build_reference(arch)
     with torch.no_grad():
         for p in official.parameters():
             p.normal_(0, 0.05)
@@ -148,7 +148,7 @@ def test_timm_safetensors_from_the_hub(offline_hub, tmp_path, arch):
     itself cannot run here (it imports torchvision, whose PyPI wheels need a CUDA torch), so
     the file is the official weights renamed by timm's own rules (checkpoint_filter_fn)."""
     from safetensors.torch import save_file
-    official = OfficialPVT(2, **PVTv2.arch_settings[arch]).eval()
+    official = FAMILIES['pvtv2'].build_reference(arch).eval()
     with torch.no_grad():
         for p in official.parameters():
             p.normal_(0, 0.05)
@@ -342,7 +342,7 @@ def test_converter_cli(tmp_path):
     assert set(converted) == set(model.state_dict())
     model.load_state_dict(converted)
     # An official ImageNet file: classification keys are dropped and listed.
-    official = OfficialPVT(2, **PVTv2.arch_settings['b1'])
+    official = FAMILIES['pvtv2'].build_reference('b1')
     torch.save({'model': official.state_dict()}, tmp_path / 'pvt_v2_b1.pth')
     proc = _convert(tmp_path / 'pvt_v2_b1.pth', dst, '--arch', 'pvtv2-b1')
     assert proc.returncode == 0 and 'dropped: head.weight, head.bias' in proc.stdout

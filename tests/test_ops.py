@@ -4,9 +4,9 @@ import torch
 import torch.nn.functional as F
 
 from pvt_mm import PVT, PVTv2
+from pvt_mm.models import family_of
 from pvt_mm.models.backbones import attention, ops
 from pvt_mm.models.backbones.pvt import FFN
-from pvt_mm.testing import OfficialPVT
 
 
 def plain_ffn(m, x, hw):
@@ -67,7 +67,7 @@ def training_step(cls, arch, dtype, size, device='cpu', depths=None, **options):
     the official model (``depths``: fewer blocks than the arch's)."""
     torch.manual_seed(0)
     depths = depths or cls.arch_settings[arch]['depths']
-    official = OfficialPVT(1 if cls is PVT else 2, **dict(cls.arch_settings[arch], depths=depths))
+    official = family_of(cls).build_reference(arch, depths=depths)
     with torch.no_grad():
         for p in official.parameters():
             p.normal_(0, 0.05)
@@ -139,11 +139,11 @@ def test_block_stores_input_and_one_hidden_tensor(cls, arch):
     """A stage-1 FFN keeps x and fc1's output (C + 8C per token); the official one keeps
     x, fc1 out, [dwconv out,] GELU out. ``ffn_recompute='gelu'`` keeps the conv's output too
     (v2), ``'none'`` the GELU's as well."""
-    official = OfficialPVT(1 if cls is PVT else 2, **cls.arch_settings[arch])
+    official = family_of(cls).build_reference(arch)
     hw, c = (32, 40), 64
     x = torch.randn(1, hw[0] * hw[1], c, requires_grad=True)
     token_bytes = x[0, 0].numel() * 4 * hw[0] * hw[1]
-    conv = 8 if cls is PVTv2 else 0
+    conv = 8 if cls.arch_settings[arch]['ffn_dwconv'] else 0
     for recompute, hidden in [('auto', 8), ('dwconv', 8), ('gelu', 8 + conv),
                               ('none', 16 + conv)]:
         model = cls(arch=arch, drop_path_rate=0., ffn_recompute=recompute)

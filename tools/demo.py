@@ -37,24 +37,14 @@ def main():
     apis.write_toy_data(cfg)
     checkpoint = cli.check_checkpoint(args.checkpoint)
     image = mmcv.imread(args.image, channel_order='rgb')
-    if apis.toolbox(cfg) == 'mmdet':
-        from mmdet.apis import inference_detector, init_detector
-        from mmdet.registry import VISUALIZERS
-        model = init_detector(cfg, checkpoint, device=args.device)
-        result = inference_detector(model, args.image)
-        draw = dict(pred_score_thr=args.score_thr)
-    else:
-        from mmseg.apis import inference_model, init_model
-        from mmseg.registry import VISUALIZERS
-        model = init_model(cfg, checkpoint, device=args.device)
-        result = inference_model(model, args.image)
-        draw = dict(with_labels=True)
-        cfg.visualizer.alpha = args.opacity
+    entry = apis.toolbox(cfg)
+    model, result = entry.predict(cfg, checkpoint, args.image, args.device)
+    draw = entry.draw_args(cfg, score_thr=args.score_thr, opacity=args.opacity)
     # One drawn image, written to --out: no storage backends (a LocalVisBackend would want a
     # save_dir and say so).
     cfg.visualizer.pop('save_dir', None)
     cfg.visualizer.vis_backends = None
-    visualizer = VISUALIZERS.build(cfg.visualizer)
+    visualizer = entry.visualizers().build(cfg.visualizer)
     visualizer.dataset_meta = model.dataset_meta
     visualizer.add_datasample('demo', image, data_sample=result, draw_gt=False, show=False,
                               out_file=args.out, **draw)

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import os.path as osp
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -175,3 +176,12 @@ def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
                      osp.join(coco_root, 'annotations', f'panoptic_{coco_split}2017.json'))
     atomic_write(json.dumps(spec).encode(), stamp)
     return root
+
+
+def write_toy_data(cfg) -> Optional[str]:
+    """Write the toy dataset a quickstart config names in ``toy_data``
+    (:func:`generate_toy_data`; nothing when it is there already); return its root, or None for
+    a config without one."""
+    if not cfg.get('toy_data'):
+        return None
+    return generate_toy_data(**cfg.toy_data)

@@ -6,6 +6,9 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from ..fileio import CheckpointError, check_structure
+from ..state_dicts import checkpoint_fit, convert_mmdet2_detr
+
 
 class RNGStateHook(Hook):
     """Save the random generators' states in every checkpoint and restore them on resume.
@@ -58,8 +61,6 @@ class CheckpointFitHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         from mmengine.model import BaseTTAModel
 
-        from ..fileio import CheckpointError, check_structure
-        from ..models.checkpoint import checkpoint_fit, convert_mmdet2_detr
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         if isinstance(model, BaseTTAModel):
             model = model.module

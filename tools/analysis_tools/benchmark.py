@@ -43,14 +43,14 @@ from pvt_mm import benchmark as bench
 
 
 def parse_args():
-    from pvt_mm.models import ARCH_NAMES
+    from pvt_mm.models import arch_names
     parser = argparse.ArgumentParser(description='PVT speed and memory benchmark')
     parser.add_argument('config', nargs='?', help='benchmark this config\'s whole model')
     parser.add_argument('--compare', action='store_true',
                         help='compare PVT implementations: backbones, or with CONFIG the whole '
                         'model against the same model on mmdet\'s PVT')
     parser.add_argument('--archs', nargs='+', default=['pvt-small', 'pvtv2-b2'],
-                        choices=ARCH_NAMES, metavar='ARCH')
+                        choices=arch_names(), metavar='ARCH')
     parser.add_argument('--shapes', nargs='+', default=['512x512', '800x1333'])
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'))
     parser.add_argument('--device', choices=['cpu', 'cuda'],
@@ -158,7 +158,7 @@ def load(args):
     cfg = apis.load_config(args.config)
     cfg.model.backbone.init_cfg = None
     cli.set_precision(cfg, args.amp)
-    shape = tuple(args.shape or ((800, 1333) if apis.toolbox(cfg) == 'mmdet' else (512, 512)))
+    shape = tuple(args.shape or apis.toolbox(cfg).train_shape)
     return cfg, shape, bench.toy_batch(cfg, shape, args.batch)
 
 
@@ -167,19 +167,22 @@ def compare_whole_models(args):
     and the saved activations of one training step."""
     import mmdet.models  # noqa: F401  (mmdet's PVT, also for mmseg configs)
 
-    from pvt_mm import PVT, PVTv2, apis
+    from pvt_mm.models import family_of
     cfg, shape, data = load(args)
     backbone = cfg.model.backbone
-    cls = {'PVT': PVT, 'PVTv2': PVTv2}.get(backbone.type)
-    if cls is None or backbone.get('arch') not in cls.arch_settings:
-        raise SystemExit('--compare CONFIG needs a PVT / PVTv2 backbone with a preset arch')
+    try:
+        family = family_of(backbone.type)
+    except ValueError as err:
+        raise SystemExit(f'--compare CONFIG: {err}') from None
+    if backbone.get('arch') not in family.archs:
+        raise SystemExit(f'--compare CONFIG needs a {backbone.type} backbone with a preset arch')
     mmdet_cfg = copy.deepcopy(cfg.model)
     mmdet_cfg.backbone = bench.mmdet_backbone_cfg(
-        f'{backbone.type.lower()}-{backbone.arch}',
+        f'{family.name}-{backbone.arch}',
         drop_path_rate=backbone.get('drop_path_rate', 0.1),
         out_indices=tuple(backbone.get('out_indices', (0, 1, 2, 3))))
-    if apis.toolbox(cfg) != 'mmdet':
-        mmdet_cfg.backbone.type = 'mmdet.' + mmdet_cfg.backbone.type
+    # mmdet's backbone, whichever toolbox the config is of.
+    mmdet_cfg.backbone.type = 'mmdet.' + mmdet_cfg.backbone.type
     print(f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
           f'({torch.get_num_threads()} threads); pvt_mm vs the same model on mmdet\'s '
           f'{mmdet_cfg.backbone.type.split(".")[-1]}; median of {args.steps} interleaved rounds',

@@ -13,14 +13,14 @@ from mmengine.config import DictAction
 
 from pvt_mm import apis, cli
 from pvt_mm.analysis import DenseForward, ImageNetClassifier, count_flops, count_params
-from pvt_mm.models import ARCH_NAMES, backbone_arch
+from pvt_mm.models import arch_names, backbone_arch
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Parameters and FLOPs of a PVT model')
     parser.add_argument('config', nargs='?', help='detection or segmentation config')
-    parser.add_argument('--arch', choices=ARCH_NAMES, metavar='ARCH',
-                        help='ImageNet classifier of a backbone: ' + ', '.join(ARCH_NAMES))
+    parser.add_argument('--arch', choices=arch_names(), metavar='ARCH',
+                        help='ImageNet classifier of a backbone: ' + ', '.join(arch_names()))
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'), help='input size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
     args = parser.parse_args()
@@ -35,8 +35,8 @@ def build(args):
         return ImageNetClassifier(cls(arch=name, out_indices=(3, ))), (224, 224), args.arch
     cfg = apis.load_config(args.config, args.cfg_options)
     cfg.model.backbone.init_cfg = None
-    shape = (800, 1280) if apis.toolbox(cfg) == 'mmdet' else (512, 512)
-    return DenseForward(apis.build_model(cfg)), shape, args.config
+    entry = apis.toolbox(cfg)
+    return DenseForward(apis.build_model(cfg), entry.dense_outputs), entry.flops_shape, args.config
 
 
 def main():

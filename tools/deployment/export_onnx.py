@@ -19,8 +19,8 @@ import torch
 import pvt_mm  # noqa: F401  (registers PVT, the pvt_mm:: config scope and the compat fixes)
 from pvt_mm import apis, cli, deployment
 from pvt_mm.fileio import CheckpointError, read_checkpoint
-from pvt_mm.models.checkpoint import (backbone_prefix, checkpoint_fit, load_pretrained,
-                                      unwrap_state_dict)
+from pvt_mm.models.checkpoint import backbone_prefix, load_pretrained, unwrap_state_dict
+from pvt_mm.state_dicts import checkpoint_fit
 
 
 def parse_args():
@@ -56,12 +56,16 @@ def build(args):
             if not fit.complete:
                 raise CheckpointError(f'{args.checkpoint}: {fit.describe()}')
             model.load_state_dict(state_dict, strict=False)
-    return model.eval()
+    return model.eval(), apis.toolbox(cfg)
 
 
 def main():
     args = parse_args()
-    module = deployment.RawOutputs(build(args), backbone_only=args.backbone_only)
+    model, entry = build(args)
+    if not args.backbone_only:
+        entry.check_exports_whole(model)
+    module = deployment.RawOutputs(model, backbone_only=args.backbone_only,
+                                   fixed_size=entry.export_fixed_size)
     h, w = args.shape
     gen = torch.Generator().manual_seed(0)
     images = [torch.randn(1, 3, h, w, generator=gen)]

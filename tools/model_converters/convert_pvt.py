@@ -18,17 +18,18 @@ import argparse
 
 from pvt_mm import cli
 from pvt_mm.fileio import CheckpointError, read_checkpoint, save_checkpoint
-from pvt_mm.models import ARCH_NAMES, backbone_arch
-from pvt_mm.models.checkpoint import (backbone_prefix, checkpoint_fit, convert_checkpoint,
-                                      sub_state_dict, unwrap_state_dict)
+from pvt_mm.models import arch_names, backbone_arch
+from pvt_mm.models.checkpoint import (backbone_prefix, convert_checkpoint, sub_state_dict,
+                                      unwrap_state_dict)
+from pvt_mm.state_dicts import checkpoint_fit
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='checkpoint to convert')
     parser.add_argument('dst', help='where to write the pvt_mm checkpoint')
-    parser.add_argument('--arch', choices=ARCH_NAMES, metavar='ARCH',
-                        help='check against this arch: ' + ', '.join(ARCH_NAMES))
+    parser.add_argument('--arch', choices=arch_names(), metavar='ARCH',
+                        help='check against this arch: ' + ', '.join(arch_names()))
     parser.add_argument('--show-mapping', action='store_true', help='print every key mapping')
     return parser.parse_args()
 

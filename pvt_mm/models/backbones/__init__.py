@@ -1,3 +1,4 @@
-from .pvt import ARCH_NAMES, PVT, PVTv2, backbone_arch
+from .official import OfficialPVT
+from .pvt import PVT, PVTv2
 
-__all__ = ['ARCH_NAMES', 'PVT', 'PVTv2', 'backbone_arch']
+__all__ = ['OfficialPVT', 'PVT', 'PVTv2']

@@ -21,6 +21,7 @@ stores its input and fc1's output only; tokens are rows of channels-last maps, s
 need no layout copies.
 """
 import math
+from functools import partial
 from typing import Dict, Tuple
 
 import torch
@@ -32,7 +33,9 @@ from mmengine.model import BaseModule, ModuleList
 from mmengine.model.weight_init import constant_init, normal_init, trunc_normal_init
 
 from ..checkpoint import adapt_state_dict, load_pretrained
+from ..families import Family, register_family
 from . import attention
+from .official import OfficialPVT
 from .ops import Linear, _autocast_dtype, _is_compiling, choose_recompute, ffn
 
 # Architecture presets: every field may be overridden by a keyword of the same name.
@@ -417,9 +420,15 @@ class PVT(BaseModule):
             if stage.pos_grid is not None:
                 nn.init.trunc_normal_(stage.pos_embed, std=.02)
 
+    def adapt_state_dict(self, state_dict: dict, prefix: str = '', quiet: bool = False) -> None:
+        """Rewrite, in place, any known PVT checkpoint layout under ``prefix`` to this module's
+        (loading does it; :func:`~pvt_mm.engine.checkpoint_fit` asks every module that has this
+        method)."""
+        adapt_state_dict(self, state_dict, prefix, quiet=quiet)
+
     def _adapt_checkpoint(self, module, state_dict, prefix, *args):
-        """Rewrite any known PVT checkpoint layout under ``prefix`` to this module's on load."""
-        adapt_state_dict(self, state_dict, prefix)
+        """The load-state-dict pre-hook: :meth:`adapt_state_dict` on every load."""
+        self.adapt_state_dict(state_dict, prefix)
 
     def _freeze_stages(self):
         for stage in self.stages[:max(self.frozen_stages, 0)]:
@@ -456,14 +465,14 @@ class PVTv2(PVT):
         super().__init__(arch=arch, **kwargs)
 
 
-ARCH_NAMES = [f'pvt-{a}' for a in PVT_ARCHS] + [f'pvtv2-{a}' for a in PVTV2_ARCHS]
-
-
-def backbone_arch(name: str):
-    """``'pvt-small'`` / ``'pvtv2-b2-li'`` (the tools' ``--arch`` spelling) -> ``(PVT or PVTv2,
-    'small' / 'b2-li')``; an unknown name is a ValueError that lists the known ones."""
-    family, _, arch = name.partition('-')
-    cls = {'pvt': PVT, 'pvtv2': PVTv2}.get(family)
-    if cls is None or arch not in cls.arch_settings:
-        raise ValueError(f'unknown arch {name!r}; choose one of {", ".join(ARCH_NAMES)}')
-    return cls, arch
+# The two families (pvt_mm.models.families): presets, official formulation, ImageNet weights, the
+# same network in the libraries the benchmark compares with.
+_RELEASE = 'https://github.com/whai362/PVT/releases/download/v2/'
+register_family(Family(
+    name='pvt', backbone=PVT, reference=partial(OfficialPVT, 1),
+    weights={arch: f'{_RELEASE}pvt_{arch}.pth' for arch in PVT_ARCHS},
+    mmdet_type='PyramidVisionTransformer'))
+register_family(Family(
+    name='pvtv2', backbone=PVTv2, reference=partial(OfficialPVT, 2),
+    weights={arch: f'{_RELEASE}pvt_v2_{arch.replace("-", "_")}.pth' for arch in PVTV2_ARCHS},
+    mmdet_type='PyramidVisionTransformerV2', timm_model='pvt_v2_{arch}', transformers=True))
