@@ -17,9 +17,9 @@ training step (every tensor saved for backward, parameters excluded, each storag
 
 Backbone training step (forward + backward), same arch and input: pvt_mm vs mmdet 3.x's
 built-in ``PyramidVisionTransformer(V2)`` vs a reference written the way the official code is
-(explicit softmax(QK^T)V, ``nn.Linear`` q/kv, 4-D reshapes; ``pvt_mm.testing.OfficialPVT``) vs
-timm's ``pvt_v2`` and Hugging Face transformers' ``PvtV2Backbone`` (PVTv2 archs), and pvt_mm with
-``with_cp=True``:
+(explicit softmax(QK^T)V, ``nn.Linear`` q/kv, 4-D reshapes: the family's reference,
+``pvt_mm.models.OfficialPVT``) vs timm's ``pvt_v2`` and Hugging Face transformers'
+``PvtV2Backbone`` (PVTv2 archs), and pvt_mm with ``with_cp=True``:
 
     python tools/analysis_tools/benchmark.py --compare [--archs pvt-small pvtv2-b2] \
         [--shapes 512x512 800x1333] [--batch N] [--device cpu|cuda] [--amp] [--impls ...]
