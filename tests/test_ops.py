@@ -236,7 +236,7 @@ def test_attention_choice_per_device_dtype_and_size(device, dtype, queries, keys
         assert attention.choose(device, dtype, queries, keys, backend=backend) == (backend, 1)
 
 
-NEW_KERNELS = attention._torch_version() >= (2, 3)
+NEW_KERNELS = attention.CHOOSES_SDPA_KERNEL
 
 
 @pytest.mark.parametrize('backend,device,dtype,why', [

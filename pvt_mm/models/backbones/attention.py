@@ -28,6 +28,7 @@ from typing import Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.utils import digit_version
 
 BACKENDS = ('sdpa', 'flash', 'efficient', 'cudnn', 'math', 'explicit')
 _SDPA_KERNELS = {'flash': 'FLASH_ATTENTION', 'efficient': 'EFFICIENT_ATTENTION',
@@ -35,8 +36,8 @@ _SDPA_KERNELS = {'flash': 'FLASH_ATTENTION', 'efficient': 'EFFICIENT_ATTENTION',
 _HALF = (torch.float16, torch.bfloat16)
 
 
-def _torch_version() -> Tuple[int, int]:
-    return tuple(int(v) for v in torch.__version__.split('+')[0].split('.')[:2])
+# torch >= 2.3 chooses an SDPA kernel by name (torch.nn.attention.sdpa_kernel).
+CHOOSES_SDPA_KERNEL = digit_version(torch.__version__) >= digit_version('2.3')
 
 
 def check_backend(backend: str, device_type: str, dtype: torch.dtype) -> None:
@@ -45,7 +46,7 @@ def check_backend(backend: str, device_type: str, dtype: torch.dtype) -> None:
     if backend not in BACKENDS:
         raise ValueError(f"attn_backend must be 'auto' or one of {BACKENDS}, got {backend!r}")
     why = None
-    if backend in ('flash', 'efficient', 'cudnn') and _torch_version() < (2, 3):
+    if backend in ('flash', 'efficient', 'cudnn') and not CHOOSES_SDPA_KERNEL:
         why = f'choosing an SDPA kernel needs torch >= 2.3 (this is {torch.__version__})'
     elif backend in ('efficient', 'cudnn') and device_type != 'cuda':
         why = f'the {backend} kernel runs on CUDA only'
@@ -104,7 +105,7 @@ def attention(q, k, v, backend='sdpa', query_groups=1, dropout_p=0.):
         out = attn @ v
     elif backend == 'sdpa':
         out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
-    elif backend == 'math' and _torch_version() < (2, 3):
+    elif backend == 'math' and not CHOOSES_SDPA_KERNEL:
         out = torch.ops.aten._scaled_dot_product_attention_math(q, k, v, dropout_p=dropout_p)[0]
     else:
         from torch.nn.attention import SDPBackend, sdpa_kernel

@@ -19,6 +19,7 @@ whole batch is one chunk.
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.utils import digit_version
 
 _CPU_CHUNK_BYTES = 8 << 20
 _CPU_LEAN_CHUNK_BYTES = 4 << 20
@@ -28,8 +29,7 @@ _CPU_LEAN_CHUNK_BYTES = 4 << 20
 # tools/analysis_tools/benchmark.py --compare --archs pvtv2-b0 --shapes 192x256 --impls pvt_mm
 # --steps 5` on this project's 2-core machine: torch 2.1.2 0.333 s with channels-last maps,
 # 0.147 s with contiguous ones; torch 2.13 0.096 s.
-_SLOW_CHANNELS_LAST_DWCONV_BACKWARD = tuple(
-    int(v) for v in torch.__version__.split('+')[0].split('.')[:2]) < (2, 2)
+_SLOW_CHANNELS_LAST_DWCONV_BACKWARD = digit_version(torch.__version__) < digit_version('2.2')
 
 
 def _is_compiling() -> bool:
