@@ -101,19 +101,28 @@ print('ok')
     assert proc.returncode == 0 and proc.stdout.strip() == 'ok', proc.stderr[-3000:]
 
 
-def test_panoptic_inference_is_set_up_by_the_inferencer():
-    """mmdet's DetInferencer gets panopticapi's id conversion when pvt_mm sets up an inferencer
-    (where panopticapi is absent), not at import."""
+def test_each_toolbox_gives_its_inferencer():
+    """``apis.inferencer`` builds the config's toolbox's inferencer, which predicts; mmdet's
+    DetInferencer gets panopticapi's id conversion there (where panopticapi is absent), not at
+    import."""
+    import numpy as np
     from mmdet.apis import det_inferencer
 
     from pvt_mm.panoptic import has_panopticapi, id2rgb
-    if has_panopticapi():
-        pytest.skip('panopticapi is installed: DetInferencer has its own conversion')
-    det_inferencer.id2rgb = None  # what mmdet sets without panopticapi
+    no_weights = {'model.backbone.init_cfg': None}
+    inf = inferencer(config('pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py'), device='cpu',
+                     cfg_options=no_weights)
+    assert type(inf).__name__ == 'MMSegInferencer'
+    result = inf(np.zeros((64, 64, 3), np.uint8), return_datasamples=True)
+    assert result.pred_sem_seg.data.shape == (1, 64, 64)
+    if not has_panopticapi():
+        det_inferencer.id2rgb = None  # what mmdet sets without panopticapi
     inf = inferencer(config('pvtv2/panoptic-fpn_pvtv2-b0_fpn_1x_coco.py'), device='cpu',
-                     cfg_options={'model.backbone.init_cfg': None})
+                     cfg_options=no_weights)
     assert type(inf).__name__ == 'DetInferencer'
-    assert det_inferencer.id2rgb is id2rgb
+    assert det_inferencer.id2rgb is not None
+    if not has_panopticapi():
+        assert det_inferencer.id2rgb is id2rgb
 
 
 class ToyPVT(PVTv2):
