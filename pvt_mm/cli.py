@@ -2,8 +2,9 @@
 fetching and checking checkpoints, turning the tools' options into config settings, starting
 mmengine's Runner, and reporting a failure in one line (:func:`run_tool`).
 
-The toolbox is chosen by the config's ``default_scope`` (``'mmdet'`` or ``'mmseg'``), so one
-``tools/train.py`` and one ``tools/test.py`` serve detection and segmentation alike.
+The toolbox is the config's (``default_scope``; :mod:`pvt_mm.toolboxes` holds one entry each for
+mmdet and mmseg), so one ``tools/train.py`` and one ``tools/test.py`` serve detection and
+segmentation alike.
 """
 import glob
 import logging
