@@ -130,7 +130,7 @@ def mmdet_backbone_cfg(arch: str, **kwargs) -> dict:
     family, name = family_arch(arch)
     spec = family.archs[name]
     if family.mmdet_type is None:
-        raise ValueError(f'mmdet has no built-in {family.name} backbone ({arch})')
+        raise ValueError(f'mmdet has no built-in {family.backbone.__name__} ({arch})')
     if spec['linear_sra']:
         raise ValueError(f'mmdet has no linear-SRA PVT ({arch})')
     return dict(type=family.mmdet_type, embed_dims=spec['embed_dims'][0],
@@ -153,13 +153,13 @@ def build_backbone(impl: str, arch: str) -> torch.nn.Module:
         return reference
     if impl == 'timm':
         if family.timm_model is None:
-            raise ValueError(f'timm has no {family.name} backbone ({arch})')
+            raise ValueError(f'timm has no {family.backbone.__name__} ({arch})')
         import timm
         return timm.create_model(family.timm_model.format(arch=name.replace('-', '_')),
                                  features_only=True)
     if impl == 'transformers':
         if not family.transformers:
-            raise ValueError(f'transformers has no {family.name} backbone that runs at any '
+            raise ValueError(f'transformers has no {family.backbone.__name__} that runs at any '
                              f'input size ({arch})')
         from transformers import PvtV2Backbone, PvtV2Config
         config = PvtV2Config(

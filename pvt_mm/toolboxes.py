@@ -66,8 +66,9 @@ class Toolbox:
     def visualizers(self):
         return self.registries().VISUALIZERS
 
-    def inferencer(self, model: str, weights: Optional[str] = None, device: Optional[str] = None):
-        """The toolbox's mmengine inferencer of a config (path or name) and its weights."""
+    def inferencer(self, model: Config, weights: Optional[str] = None,
+                   device: Optional[str] = None):
+        """The toolbox's mmengine inferencer of a loaded config and its weights."""
         raise NotImplementedError
 
     def toy_sample(self, cfg: Config, shape: Tuple[int, int], meta: dict, gen: torch.Generator):
@@ -83,11 +84,24 @@ class Toolbox:
         """Refuse, naming the model, a whole-model ONNX export this toolbox's model cannot do."""
         kinds = {cls.__name__ for cls in type(model).__mro__}
         if not kinds & set(self.exports_whole):
-            kinds = ' and '.join(t.exports_whole_text for t in TOOLBOXES.values())
+            kinds = ' and '.join(t.exports_whole_text for t in TOOLBOXES.values()
+                                 if t.exports_whole_text)
             raise ValueError(
                 f'{type(model).__name__}: only {kinds} export whole (two-stage and query-based '
                 'detectors need RoI / NMS operators and image metadata in the graph). Export '
                 '--backbone-only, or the whole model with mmdeploy.')
+
+    def __eq__(self, other):
+        """An entry equals its name (``toolbox(cfg) == 'mmdet'``) and itself."""
+        if isinstance(other, str):
+            return other == self.name
+        return other is self
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __str__(self):
+        return self.name
 
     def __repr__(self):
         return f'<toolbox {self.name}>'
@@ -126,13 +140,14 @@ class MMDetection(Toolbox):
         return dict(pred_score_thr=score_thr)
 
     def inferencer(self, model, weights=None, device=None):
-        """mmdet's ``DetInferencer``; where ``panopticapi`` is absent it is first given the id
-        conversion it takes from there (:func:`~pvt_mm.panoptic.fill_det_inferencer`), so that
-        panoptic predictions are saved and drawn."""
+        """mmdet's ``DetInferencer``. For a panoptic model, where ``panopticapi`` is absent,
+        mmdet's inferencer module is first given the id conversion it takes from there
+        (:func:`~pvt_mm.panoptic.fill_det_inferencer`), so that panoptic predictions are saved
+        and drawn."""
         from mmdet.apis import DetInferencer
-
-        from .panoptic import fill_det_inferencer
-        fill_det_inferencer()
+        if 'panoptic_fusion_head' in model.get('model', {}):
+            from .panoptic import fill_det_inferencer
+            fill_det_inferencer()
         return DetInferencer(model=model, weights=weights, device=device)
 
     def toy_sample(self, cfg, shape, meta, gen):

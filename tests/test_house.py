@@ -15,7 +15,7 @@ from mmengine.config import Config
 import pvt_mm
 from pvt_mm import benchmark as bench
 from pvt_mm import cli, registry
-from pvt_mm.apis import build_model, inferencer, load_config
+from pvt_mm.apis import build_model, inferencer, load_config, toolbox
 from pvt_mm.models import FAMILIES, Family, OfficialPVT, PVTv2, arch_names, backbone_arch, family_of
 from tools_helper import config
 
@@ -44,6 +44,8 @@ def _imports(path, package):
                 base = package.split('.')[:len(package.split('.')) - node.level + 1]
                 module = '.'.join(base + ([node.module] if node.module else []))
                 names = [module] if node.module else [f'{module}.{a.name}' for a in node.names]
+            elif node.module == 'pvt_mm':  # from pvt_mm import cli
+                names = [f'pvt_mm.{a.name}' for a in node.names]
             else:
                 names = [node.module or '']
         else:
@@ -78,8 +80,11 @@ def test_imports_go_down_the_layers():
 def test_layer_check_sees_an_upward_import(tmp_path):
     """The layer check is not vacuous: a component importing the wiring is found."""
     path = tmp_path / 'hooks.py'
-    path.write_text('from ..registry import register_all\nimport pvt_mm.cli\n')
-    assert _imports(path, 'pvt_mm.engine') == {'registry', 'cli'}
+    path.write_text('from ..registry import register_all\nimport pvt_mm.cli\n'
+                    'from pvt_mm import apis as a\nfrom pvt_mm.benchmark import IMPLS\n'
+                    'from .. import testing\nfrom . import hooks\n')
+    assert _imports(path, 'pvt_mm.engine') == {'registry', 'cli', 'apis', 'benchmark', 'testing',
+                                               'engine'}
 
 
 def test_import_pvt_mm_changes_one_thing_of_other_libraries():
@@ -171,7 +176,7 @@ def test_a_family_is_added_through_the_table_alone(tmp_path, monkeypatch):
     assert set(times) == {'pvt_mm', 'reference'} and all(t[0] > 0 for t in times.values())
     for impl, peer in (('mmdet', 'mmdet has no built-in'), ('timm', 'timm has no'),
                        ('transformers', 'transformers has no')):
-        what = f'{peer} toypvt'
+        what = f'{peer} ToyPVT'
         with pytest.raises(ValueError, match=what):
             bench.build_backbone(impl, 'toypvt-t')
 
@@ -209,7 +214,10 @@ def test_an_unknown_toolbox_is_a_named_error_everywhere():
     cfg = Config(dict(default_scope='mmpretrain', model=dict(type='X'), test_evaluator={},
                       train_pipeline=[]))
     message = r"default_scope must be one of \('mmdet', 'mmseg'\), got 'mmpretrain'"
+    cfg.default_hooks = dict(visualization=dict(type='X'))
     for call in (lambda: cli.set_output(cfg, 'out.pkl'), lambda: build_model(cfg),
+                 lambda: cli.enable_visualization(cfg, False, 'shown'),
+                 lambda: toolbox(cfg),  # the tools' prediction, export and FLOPs paths
                  lambda: bench.toy_batch(cfg, (32, 32)),
                  lambda: bench.whole_model_steps(cfg, cfg.model, {}, 'cpu')):
         with pytest.raises(ValueError, match=message):
@@ -217,3 +225,6 @@ def test_an_unknown_toolbox_is_a_named_error_everywhere():
     path = config('pvtv2/retinanet_pvtv2-b0_fpn_1x_coco.py')
     with pytest.raises(ValueError, match=message):
         load_config(path, {'default_scope': 'mmpretrain'})
+    entry = toolbox(load_config(path))
+    assert entry == 'mmdet' and entry != 'mmseg' and str(entry) == 'mmdet'
+    assert entry.name == 'mmdet' and entry.train_shape == (800, 1333)

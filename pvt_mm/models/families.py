@@ -22,7 +22,8 @@ class Family:
         reference: builds the official formulation from a preset's fields (``reference(
             **preset)``); its ``state_dict()`` is in the official checkpoint layout and its
             ``forward_pyramid`` is the official dense-prediction forward.
-        weights: preset -> URL of its official ImageNet checkpoint.
+        weights: preset -> URL of its official ImageNet checkpoint (the shipped configs write
+            these URLs out; tests/test_house.py checks every one against this table).
         mmdet_type: mmdet 3.x's built-in class of the same network (the benchmark's peer), or
             None.
         timm_model: timm's model name, ``{arch}`` standing for the preset with ``_`` for ``-``,

@@ -173,14 +173,17 @@ def compare_whole_models(args):
     try:
         family = family_of(backbone.type)
     except ValueError as err:
-        raise SystemExit(f'--compare CONFIG: {err}') from None
+        raise SystemExit(f'--compare CONFIG needs a PVT / PVTv2 backbone: {err}') from None
     if backbone.get('arch') not in family.archs:
         raise SystemExit(f'--compare CONFIG needs a {backbone.type} backbone with a preset arch')
     mmdet_cfg = copy.deepcopy(cfg.model)
-    mmdet_cfg.backbone = bench.mmdet_backbone_cfg(
-        f'{family.name}-{backbone.arch}',
-        drop_path_rate=backbone.get('drop_path_rate', 0.1),
-        out_indices=tuple(backbone.get('out_indices', (0, 1, 2, 3))))
+    try:
+        mmdet_cfg.backbone = bench.mmdet_backbone_cfg(
+            f'{family.name}-{backbone.arch}',
+            drop_path_rate=backbone.get('drop_path_rate', 0.1),
+            out_indices=tuple(backbone.get('out_indices', (0, 1, 2, 3))))
+    except ValueError as err:
+        raise SystemExit(f'--compare CONFIG: {err}') from None
     # mmdet's backbone, whichever toolbox the config is of.
     mmdet_cfg.backbone.type = 'mmdet.' + mmdet_cfg.backbone.type
     print(f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '

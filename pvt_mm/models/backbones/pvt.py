@@ -422,7 +422,7 @@ class PVT(BaseModule):
 
     def adapt_state_dict(self, state_dict: dict, prefix: str = '', quiet: bool = False) -> None:
         """Rewrite, in place, any known PVT checkpoint layout under ``prefix`` to this module's
-        (loading does it; :func:`~pvt_mm.engine.checkpoint_fit` asks every module that has this
+        (loading does it; :func:`~pvt_mm.state_dicts.checkpoint_fit` asks every module that has this
         method)."""
         adapt_state_dict(self, state_dict, prefix, quiet=quiet)
 
