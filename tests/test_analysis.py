@@ -14,7 +14,7 @@ from pvt_mm.analysis import ImageNetClassifier, count_flops
 from pvt_mm.apis import load_config
 from pvt_mm.models.backbones.official import Attention
 from pvt_mm.models.backbones.pvt import SRAttention
-from tools_helper import CONFIGS, TOOLS, config, in_process
+from tools_helper import CONFIGS, TOOLS, config, in_process, tool_in_process
 
 
 @pytest.mark.parametrize('cls,arch,paper', [
@@ -70,14 +70,15 @@ def test_get_flops_tool_semantic_fpn(name, paper, monkeypatch, tmp_path, capsys)
 BENCHMARK = osp.join(TOOLS, 'analysis_tools', 'benchmark.py')
 
 
-def test_benchmark_compare_measures_every_implementation():
+def test_benchmark_compare_measures_every_implementation(tmp_path, monkeypatch, capsys):
     """The side-by-side runs every implementation installed and prints a ratio row (values are
     timings, so only their presence and sign are checked here); a peer that is not installed
     (timm needs torchvision, which the CPU stacks lack) is named in one line, not a crash.
     ``pvt_mm[option=value,...]`` builds the backbone with those options (what the GPU check
     compares, one option changed at a time), printed with its ratio to pvt_mm as it is;
     ``--profile`` prints torch.profiler's table for pvt_mm and the fastest peer; a misspelled
-    implementation is refused by the argument parser."""
+    implementation is refused by the argument parser. The tool runs in this process (its peak
+    memory figures come from a fresh process per implementation either way)."""
     from pvt_mm import benchmark as bench
     assert bench.pvt_mm_variant('pvt_mm[attn_query_groups=4,ffn_recompute=none,compile]') == dict(
         attn_query_groups=4, ffn_recompute='none', compile=True)
@@ -85,10 +86,9 @@ def test_benchmark_compare_measures_every_implementation():
     model = bench.build_backbone('pvt_mm[attn_backend=explicit,attn_query_groups=3]', 'pvtv2-b0')
     assert model.stages[0].blocks[0].attn.backend == 'explicit'
     assert model.stages[0].blocks[0].attn.query_groups == 3
-    out = subprocess.run([sys.executable, BENCHMARK, '--compare', '--archs', 'pvtv2-b0',
-                          '--shapes', '64x96', '--steps', '2', '--profile', '--impls',
-                          *bench.IMPLS, 'pvt_mm[ffn_recompute=gelu]'],
-                         capture_output=True, text=True, check=True).stdout
+    out = tool_in_process(monkeypatch, capsys, tmp_path, 'analysis_tools/benchmark.py',
+                          '--compare', '--archs', 'pvtv2-b0', '--shapes', '64x96', '--steps', '2',
+                          '--profile', '--impls', *bench.IMPLS, 'pvt_mm[ffn_recompute=gelu]')
     for impl in ('pvt_mm', 'mmdet', 'reference', 'transformers', 'pvt_mm+cp',
                  'pvt_mm[ffn_recompute=gelu]'):
         assert re.search(rf'{re.escape(impl)} +peak extra memory', out), out
@@ -107,9 +107,10 @@ def test_benchmark_compare_measures_every_implementation():
     assert re.search(r'profile: pvtv2-b0 64x96 (mmdet|reference|timm|transformers) ', out), out
     assert out.count('Self CPU time total') == 2
     for misspelled in ('pvt-mm', 'pvt_mm[atn_backend=explicit]'):
-        bad = subprocess.run([sys.executable, BENCHMARK, '--compare', '--impls', misspelled],
-                             capture_output=True, text=True)
-        assert bad.returncode == 2 and 'invalid check_impl value' in bad.stderr, bad.stderr
+        code = in_process(monkeypatch, tmp_path, 'analysis_tools/benchmark.py', '--compare',
+                          '--impls', misspelled)
+        stderr = capsys.readouterr().err
+        assert code == '2' and 'invalid check_impl value' in stderr, stderr
 
 
 def test_interleaved_times_alternate_and_drop_the_warm_up():
@@ -179,14 +180,13 @@ def test_benchmark_whole_model():
     assert float(out.split('saved activations ')[1].split()[0]) > 0
 
 
-def test_benchmark_compare_whole_models():
+def test_benchmark_compare_whole_models(tmp_path, monkeypatch, capsys):
     """--compare CONFIG: the config against itself on mmdet's PVTv2, interleaved; the speed
     ratios are machine-dependent, the saved-activation bytes are not: pvt_mm's fused attention
-    and FFN save fewer."""
-    out = subprocess.run([sys.executable, BENCHMARK,
+    and FFN save fewer. The tool runs in this process (nothing it prints is per process)."""
+    out = tool_in_process(monkeypatch, capsys, tmp_path, 'analysis_tools/benchmark.py',
                           osp.join(CONFIGS, 'quickstart', 'retinanet_pvtv2-b0_fpn_toy.py'),
-                          '--compare', '--shape', '128', '160', '--steps', '1'],
-                         capture_output=True, text=True, check=True).stdout
+                          '--compare', '--shape', '128', '160', '--steps', '1')
     assert "on mmdet's PyramidVisionTransformerV2" in out.splitlines()[0]
     for impl in ('pvt_mm', 'mmdet'):
         assert re.search(rf'{impl} +train_step +\d+\.\d+ s +test_step +\d+\.\d+ s', out)

@@ -10,7 +10,7 @@ from mmengine.utils import digit_version
 
 from pvt_mm import PVT, PVTv2
 from pvt_mm.cli import COMPILE_MIN_TORCH
-from tools_helper import SMALL_TOY, config, in_process, tool
+from tools_helper import SMALL_TOY, config, in_process, tool_in_process
 
 VARIANTS = [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')]
 # Padded input sizes of a detector (multiples of 32).
@@ -75,20 +75,25 @@ def test_compiled_outputs_and_gradients_equal_eager():
 
 @pytest.mark.skipif(OLD_TORCH, reason=f'torch < {COMPILE_MIN_TORCH}: refused '
                     '(test_old_torch_compile_is_one_line)')
-def test_quickstart_trains_with_mmengine_compile(tmp_path):
+def test_quickstart_trains_with_mmengine_compile(tmp_path, monkeypatch, capsys):
     """mmengine's ``compile`` (``--cfg-options compile.backend=...``): mmengine compiles the
     detector's whole train_step and the quickstart config trains one iteration and saves its
     checkpoint. With backend ``aot_eager``: the same TorchDynamo capture and AOTAutograd backward
     as ``compile=True``, without inductor's code generation, which for mmdet's train_step takes
     6 min on this project's 2-core machine with an empty cache (docs/benchmark.md, "torch.compile
-    on the CPU"); inductor's code for the backbone is checked against eager above."""
+    on the CPU"); inductor's code for the backbone is checked against eager above. train.py
+    runs in this process (TorchDynamo's caches are reset before and after)."""
     work = tmp_path / 'work'
-    out = tool('train.py', QUICKSTART, '--work-dir', work,
-               '--cfg-options', 'compile.backend=aot_eager', *SMALL_TOY, 'toy_data.num_train=2',
-               'train_cfg.max_epochs=1', 'train_cfg.val_begin=100',
-               'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
-               'train_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1',
-               cwd=tmp_path, timeout=1200)
+    torch._dynamo.reset()
+    try:
+        out = tool_in_process(
+            monkeypatch, capsys, tmp_path, 'train.py', QUICKSTART, '--work-dir', work,
+            '--cfg-options', 'compile.backend=aot_eager', *SMALL_TOY, 'toy_data.num_train=2',
+            'train_cfg.max_epochs=1', 'train_cfg.val_begin=100', 'train_dataloader.batch_size=2',
+            'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+            'default_hooks.logger.interval=1')
+    finally:
+        torch._dynamo.reset()
     assert 'Model has been "compiled"' in out and (work / 'epoch_1.pth').is_file()
     loss = float(re.search(r'Epoch\(train\) +\[1\]\[1/1\].* loss: (\d+\.\d+)', out).group(1))
     assert 0 < loss < 10

@@ -439,14 +439,15 @@ def _readme_block(first_line):
     return readme[start:readme.index('```', start)]
 
 
-def test_readme_downstream_config_trains_on_a_custom_coco_dataset(tmp_path):
+def test_readme_downstream_config_trains_on_a_custom_coco_dataset(tmp_path, monkeypatch,
+                                                                  capsys):
     """The README's complete downstream config, as written there, on a COCO-format dataset in
     the layout it names: trains an epoch and writes COCO AP (with its classes left out of
-    metainfo, mmdet would have nothing to train on)."""
+    metainfo, mmdet would have nothing to train on); tools/train.py runs in this process."""
     import shutil
 
     from pvt_mm.datasets import generate_toy_data
-    from tools_helper import tool
+    from tools_helper import tool_in_process
     block = _readme_block('# my_project/configs/retinanet_pvtv2-b2_fpn_1x_shapes.py')
     path = tmp_path / 'my_project' / 'configs' / 'retinanet_pvtv2-b2_fpn_1x_shapes.py'
     path.parent.mkdir(parents=True)
@@ -460,12 +461,14 @@ def test_readme_downstream_config_trains_on_a_custom_coco_dataset(tmp_path):
         shutil.copytree(f'{toy}/coco/{coco_split}2017', shapes / 'images' / split)
     small = [f'{split}_dataloader.{k}' for split in ('train', 'val', 'test')
              for k in ('num_workers=0', 'persistent_workers=False')]
-    out = tool('train.py', path, '--work-dir', tmp_path / 'work', '--cfg-options',
-               'model.backbone.init_cfg=None', 'train_cfg.max_epochs=1',  # no network here
-               'train_dataloader.batch_size=2',
-               'train_dataloader.dataset.pipeline.2.scale=(160,128)',
-               'val_dataloader.dataset.pipeline.1.scale=(160,128)',
-               'model.test_cfg.score_thr=0.0', *small, cwd=tmp_path)  # an untrained model's boxes
+    out = tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', path, '--work-dir',
+                          tmp_path / 'work', '--cfg-options',
+                          'model.backbone.init_cfg=None', 'train_cfg.max_epochs=1',  # offline
+                          'train_dataloader.batch_size=2',
+                          'train_dataloader.dataset.pipeline.2.scale=(160,128)',
+                          'val_dataloader.dataset.pipeline.1.scale=(160,128)',
+                          'model.test_cfg.score_thr=0.0',  # an untrained model's boxes
+                          *small)
     assert re.search(r'Epoch\(train\) +\[1\]\[2/2\]', out), out[-3000:]
     assert re.search(r'coco/bbox_mAP: \d\.\d+', out), out[-3000:]
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tools_helper import config, in_process, load_weights, tool, toy_coco_config, written_metrics
+from tools_helper import (config, in_process, load_weights, tool_in_process, toy_coco_config,
+                          written_metrics)
 
 # One representative arch per framework: (config, has masks). RetinaNet and Semantic FPN train
 # in the quickstart and tests/test_faults.py.
@@ -26,11 +27,14 @@ ONE_EPOCH = ['train_cfg.max_epochs=1', 'train_cfg.val_begin=2']
 
 
 @pytest.mark.parametrize('name', list(FRAMEWORKS))
-def test_trains_and_tests_on_toy_data(tmp_path, monkeypatch, name):
+def test_trains_and_tests_on_toy_data(tmp_path, monkeypatch, capsys, name):
+    """tools/train.py, then tools/test.py on its checkpoint, both in this process (the
+    command-line processes are tested in tests/test_quickstart.py and tests/test_faults.py)."""
     rel, masks = FRAMEWORKS[name]
     cfg = toy_coco_config(config(rel), tmp_path, num_train=1)
     work = tmp_path / 'work'
-    out = tool('train.py', cfg, '--work-dir', work, '--cfg-options', *ONE_EPOCH, cwd=tmp_path)
+    out = tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', cfg, '--work-dir', work,
+                          '--cfg-options', *ONE_EPOCH)
     assert re.search(r'Epoch\(train\) +\[1\]\[1/1\]', out), out[-3000:]
     amp = Config.fromfile(config(rel)).optim_wrapper.type == 'AmpOptimWrapper'
     fp32_note = 'No CUDA: mixed precision (AmpOptimWrapper) needs a CUDA device'
@@ -44,7 +48,8 @@ def test_trains_and_tests_on_toy_data(tmp_path, monkeypatch, name):
         # input projection and queries; official backbone names) evaluates the same.
         official = tmp_path / 'detr_official_layout.pth'
         torch.save({'state_dict': to_mmdet2_detr(load_weights(work / 'epoch_1.pth'))}, official)
-        out = tool('test.py', cfg, official, '--work-dir', tmp_path / 'test2', cwd=tmp_path)
+        out = tool_in_process(monkeypatch, capsys, tmp_path, 'test.py', cfg, official,
+                              '--work-dir', tmp_path / 'test2')
         assert 'Converted an mmdet 2.x DETR checkpoint' in out
         again = written_metrics(tmp_path / 'test2')
         assert {k: v for k, v in again.items() if k.startswith('coco/')} == {

@@ -17,7 +17,7 @@ import torch
 
 from pvt_mm.fileio import download_cache_path, read_checkpoint
 from tools_helper import (ROOT, SMALL_TOY, TOOLS, built_once, config, hub_cache, in_process,
-                          load_weights, run, tool)
+                          load_weights, run, tool_in_process)
 
 RETINANET = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
 FPN = config('quickstart/fpn_pvtv2-b0_toy-192x192.py')
@@ -30,10 +30,15 @@ DET = [*SMALL_TOY, *NO_WORKERS, 'train_dataloader.batch_size=2', 'train_cfg.max_
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
-    """A real checkpoint: RetinaNet PVTv2-b0 trained one epoch on the toy data (once for both
-    xdist workers; the tests only read it)."""
-    root = built_once(tmp_path_factory, 'faults_trained', lambda root: tool(
-        'train.py', RETINANET, '--work-dir', root / 'work', '--cfg-options', *DET, cwd=root))
+    """A real checkpoint: RetinaNet PVTv2-b0 trained one epoch on the toy data by tools/train.py
+    in this process (once for both xdist workers; the tests only read it)."""
+    def build(root):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            msg = in_process(monkeypatch, root, 'train.py', RETINANET, '--work-dir', root / 'work',
+                             '--cfg-options', *DET)
+        assert msg is None, msg
+
+    root = built_once(tmp_path_factory, 'faults_trained', build)
     return root, root / 'work' / 'epoch_1.pth'
 
 
@@ -107,7 +112,8 @@ def test_every_entry_point_reads_through_the_one_reader(entry, files, trained, t
         assert msg.startswith('error: hf-hub:someone/missing: could not be fetched')
 
 
-def test_test_py_refuses_a_checkpoint_that_leaves_weights_unset(trained, tmp_path, monkeypatch):
+def test_test_py_refuses_a_checkpoint_that_leaves_weights_unset(trained, tmp_path,
+                                                                monkeypatch, capsys):
     cwd, ckpt = trained
     partial = read_checkpoint(str(ckpt))
     partial['state_dict'] = {k: v for k, v in partial['state_dict'].items()
@@ -119,20 +125,22 @@ def test_test_py_refuses_a_checkpoint_that_leaves_weights_unset(trained, tmp_pat
     fitted, total = map(int, re.search(r'fits (\d+) of the model\'s (\d+) tensors', msg).groups())
     assert 0 < fitted < total and 'missing (first: bbox_head.' in msg
     assert '--allow-partial-checkpoint' in msg
-    out = tool('test.py', RETINANET, tmp_path / 'no_head.pth', '--allow-partial-checkpoint',
-               '--work-dir', tmp_path / 'w2', '--cfg-options', *DET,
-               'model.test_cfg.score_thr=0.0', cwd=cwd)
+    out = tool_in_process(monkeypatch, capsys, cwd, 'test.py', RETINANET, tmp_path / 'no_head.pth',
+                          '--allow-partial-checkpoint', '--work-dir', tmp_path / 'w2',
+                          '--cfg-options', *DET, 'model.test_cfg.score_thr=0.0')
     assert f'fits {fitted} of the model\'s {total} tensors' in out and 'coco/bbox_mAP' in out
 
 
-def test_killed_run_resumes_to_the_same_weights(tmp_path):
+def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch, capsys):
     """SIGKILL after the second checkpoint, then --resume from that checkpoint's path: the
     final weights equal an uninterrupted run's, bit for bit; with the newest checkpoint cut in
     half (a kill while saving, with a tool that does not save atomically), --resume without a
-    path says so and starts from the one before, with the same result."""
+    path says so and starts from the one before, with the same result. The killed run is a
+    process of its own; the uninterrupted run and the resumed ones run train.py in this one."""
     opts = ['--cfg-options', *DET, 'toy_data.num_train=4', 'train_cfg.max_epochs=4',
             'default_hooks.checkpoint.interval=1', 'model.backbone.drop_path_rate=0.1']
-    tool('train.py', RETINANET, '--work-dir', tmp_path / 'full', *opts, cwd=tmp_path)
+    tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', RETINANET, '--work-dir',
+                    tmp_path / 'full', *opts)
     work = tmp_path / 'killed'
     proc = subprocess.Popen([sys.executable, osp.join(TOOLS, 'train.py'), RETINANET,
                              '--work-dir', work, *opts], cwd=tmp_path,
@@ -148,13 +156,14 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path):
     assert not (work / 'epoch_4.pth').exists() and (work / 'epoch_2.pth').is_file()
     damaged = tmp_path / 'damaged'
     shutil.copytree(work, damaged)
-    out = tool('train.py', RETINANET, '--work-dir', work, '--resume', work / 'epoch_2.pth', *opts,
-               cwd=tmp_path)
+    out = tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', RETINANET, '--work-dir', work,
+                          '--resume', work / 'epoch_2.pth', *opts)
     assert 'resumed epoch: 2' in out
     newest = (damaged / 'epoch_2.pth').read_bytes()
     (damaged / 'epoch_2.pth').write_bytes(newest[:len(newest) // 2])
     (damaged / 'last_checkpoint').write_text(str(damaged / 'epoch_2.pth'))
-    out = tool('train.py', RETINANET, '--work-dir', damaged, '--resume', *opts, cwd=tmp_path)
+    out = tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', RETINANET, '--work-dir',
+                          damaged, '--resume', *opts)
     assert f'{damaged / "epoch_2.pth"}: truncated' in out
     assert f'resuming from {damaged / "epoch_1.pth"} instead' in out
     assert 'resumed epoch: 1' in out
@@ -253,10 +262,11 @@ def test_slurm_scripts_build_the_srun_command(tmp_path):
     assert out.endswith(f'python -u {TOOLS}/test.py cfg.py ckpt.pth --launcher=slurm')
 
 
-def test_uneven_evaluation_split_gives_single_process_metrics(tmp_path):
+def test_uneven_evaluation_split_gives_single_process_metrics(tmp_path, monkeypatch, capsys):
     """5 validation images on 2 processes: mmengine's sampler pads the last batch with a
     repeated image and its result collection drops it again, so the COCO metrics equal one
-    process's (handled by mmengine for every metric, shown here)."""
+    process's (handled by mmengine for every metric, shown here; the one process is
+    tools/test.py in this one)."""
     cfg, metric, port = RETINANET, 'coco/bbox_mAP', 29523
     from mmengine.config import Config
 
@@ -266,8 +276,8 @@ def test_uneven_evaluation_split_gives_single_process_metrics(tmp_path):
     torch.manual_seed(0)
     model = build_model(Config.fromfile(cfg))
     torch.save({'state_dict': model.state_dict()}, tmp_path / 'init.pth')
-    single = tool('test.py', cfg, tmp_path / 'init.pth', '--work-dir', tmp_path / 'one',
-                  '--cfg-options', *opts, cwd=tmp_path)
+    single = tool_in_process(monkeypatch, capsys, tmp_path, 'test.py', cfg, tmp_path / 'init.pth',
+                             '--work-dir', tmp_path / 'one', '--cfg-options', *opts)
     dist = run(['bash', osp.join(TOOLS, 'dist_test.sh'), cfg, tmp_path / 'init.pth', '2',
                 '--work-dir', tmp_path / 'two', '--cfg-options', *opts], cwd=tmp_path,
                env={'PORT': str(port)})
@@ -296,10 +306,12 @@ def test_resume_falls_back_from_a_newest_checkpoint_cut_anywhere(trained, tmp_pa
         assert find_resumable_checkpoint(str(work)) == str(work / 'epoch_1.pth'), cut
 
 
-def test_converter_converts_in_place_and_a_failed_write_keeps_the_file(files, tmp_path):
+def test_converter_converts_in_place_and_a_failed_write_keeps_the_file(files, tmp_path,
+                                                                       monkeypatch, capsys):
     """convert_pvt.py SRC SRC (a safetensors file, whose reader could map it) rewrites SRC whole,
     as safetensors (what its name says) and with its permissions (0600 stays 0600); a write that
-    fails (a file-size limit, as a full disk) leaves the file as it was."""
+    fails (a file-size limit, as a full disk) leaves the file as it was. The converter runs in
+    this process but for the write that fails, which needs a process of its own (the limit)."""
     import resource
 
     from safetensors.torch import load_file
@@ -307,11 +319,12 @@ def test_converter_converts_in_place_and_a_failed_write_keeps_the_file(files, tm
     shutil.copy(files / 'model.safetensors', src)
     os.chmod(src, 0o600)
     before = read_checkpoint(str(src))
-    tool('model_converters/convert_pvt.py', src, src, cwd=tmp_path)
+    tool_in_process(monkeypatch, capsys, tmp_path, 'model_converters/convert_pvt.py', src, src)
     after = load_file(src)  # safetensors' own reader
     assert set(after) == set(before) and all(torch.equal(after[k], v) for k, v in before.items())
     assert os.stat(src).st_mode & 0o777 == 0o600
-    tool('model_converters/convert_pvt.py', src, tmp_path / 'out.pth', cwd=tmp_path)
+    tool_in_process(monkeypatch, capsys, tmp_path, 'model_converters/convert_pvt.py', src,
+                    tmp_path / 'out.pth')
     assert set(read_checkpoint(str(tmp_path / 'out.pth'))['state_dict']) == set(before)
     os.remove(tmp_path / 'out.pth')
     data = src.read_bytes()

@@ -13,8 +13,8 @@ from torch.nn import GroupNorm, LayerNorm
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from pvt_mm.utils import iter_dicts
-from tools_helper import (build_model, config, in_process, tool, toy_ade_config, toy_coco_config,
-                          written_metrics)
+from tools_helper import (build_model, config, in_process, tool_in_process, toy_ade_config,
+                          toy_coco_config, written_metrics)
 
 MMDET = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs')
 MMSEG = osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs')
@@ -190,11 +190,11 @@ TOY = {
 
 
 @pytest.mark.parametrize('name', list(TOY))
-def test_trains_then_tests_on_toy_data(tmp_path, monkeypatch, name):
+def test_trains_then_tests_on_toy_data(tmp_path, monkeypatch, capsys, name):
     """One training iteration (forward, backward, optimizer step, checkpoint) with the config's
     own train pipeline (DETR's multi-scale crops, Mask2Former's large-scale jitter to 1024x1024,
     ADE20K's 512x512 crops) and the real mmcv ops (MultiScaleDeformableAttention's CPU path),
-    then tools/test.py (in this process) writes the metric."""
+    then tools/test.py writes the metric; both tools run in this process."""
     rel, coco_metrics = TOY[name]
     work = tmp_path / 'work'
     if coco_metrics:
@@ -207,7 +207,8 @@ def test_trains_then_tests_on_toy_data(tmp_path, monkeypatch, name):
         loop = ['train_cfg.max_iters=1', 'train_cfg.val_begin=2',
                 'default_hooks.checkpoint.interval=1']
         ckpt = work / 'iter_1.pth'
-    out = tool('train.py', cfg, '--work-dir', work, '--cfg-options', *loop, cwd=tmp_path)
+    out = tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', cfg, '--work-dir', work,
+                          '--cfg-options', *loop)
     assert re.search(r'(Epoch|Iter)\(train\) +(\[1\])?\[1/1\]', out), out[-3000:]
     assert ckpt.is_file() and 'Iter(val)' not in out and 'Epoch(val)' not in out, out[-3000:]
     assert in_process(monkeypatch, tmp_path, 'test.py', cfg, ckpt, '--work-dir',

@@ -19,7 +19,8 @@ from mmdet.evaluation.functional import INSTANCE_OFFSET
 from pvt_mm.datasets import generate_toy_data
 from pvt_mm.panoptic import (CocoPanopticMetricOrHotcoco, HotcocoPanopticMetric, has_panopticapi,
                              id2rgb, rgb2id)
-from tools_helper import config, in_process, tool, toy_coco_panoptic_config, written_metrics
+from tools_helper import (config, in_process, tool_in_process, toy_coco_panoptic_config,
+                          written_metrics)
 
 HERE = osp.dirname(osp.abspath(__file__))
 META = dict(classes=('a', 'b', 's'), thing_classes=('a', 'b'), stuff_classes=('s', ))
@@ -382,7 +383,7 @@ PANOPTIC = {
 
 
 @pytest.mark.parametrize('name', list(PANOPTIC))
-def test_trains_then_tests_on_toy_panoptic_data(tmp_path, monkeypatch, name):
+def test_trains_then_tests_on_toy_panoptic_data(tmp_path, monkeypatch, capsys, name):
     """One training iteration with the config's own pipeline (Mask2Former's large-scale jitter,
     Panoptic FPN's 1333x800) on the toy COCO panoptic set; tools/test.py reports PQ / SQ / RQ of
     all, things and stuff; DetInferencer (from pvt_mm.apis.inferencer) draws and saves the
@@ -395,7 +396,8 @@ def test_trains_then_tests_on_toy_panoptic_data(tmp_path, monkeypatch, name):
         ckpt = work / 'iter_1.pth'
     else:
         loop, ckpt = ['train_cfg.max_epochs=1', 'train_cfg.val_begin=2'], work / 'epoch_1.pth'
-    out = tool('train.py', cfg, '--work-dir', work, '--cfg-options', *loop, cwd=tmp_path)
+    out = tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', cfg, '--work-dir', work,
+                          '--cfg-options', *loop)
     assert re.search(r'(Epoch|Iter)\(train\) +(\[1\])?\[1/1\]', out), out[-3000:]
     assert in_process(monkeypatch, tmp_path, 'test.py', cfg, ckpt, '--work-dir',
                       tmp_path / 'test') is None
