@@ -13,7 +13,9 @@ from .datasets import write_toy_data
 from .toolboxes import build_model, load_config, toolbox
 
 
-def inferencer(config: str, weights: Optional[str] = None, device: Optional[str] = None,
+def inferencer(config: str,
+               weights: Optional[str] = None,
+               device: Optional[str] = None,
                cfg_options: Optional[dict] = None):
     """The mmengine inferencer of the config's toolbox (mmdet's ``DetInferencer``, mmseg's
     ``MMSegInferencer``) for ``config`` (a file) and ``weights``; mmdet's can then save and draw

@@ -19,7 +19,6 @@ from .toolboxes import toolbox
 
 IMPLS = ('pvt_mm', 'mmdet', 'reference', 'timm', 'transformers', 'pvt_mm+cp')
 
-
 # What a pvt_mm[...] variant may set: the backbone's speed options, and compiling it.
 VARIANT_OPTIONS = ('attn_backend', 'attn_query_groups', 'ffn_recompute', 'compile')
 
@@ -68,7 +67,9 @@ def time_call(fn: Callable[[], object], device: str) -> float:
     return time.perf_counter() - t
 
 
-def interleaved_times(fns: Dict[str, Callable[[], object]], rounds: int, device: str,
+def interleaved_times(fns: Dict[str, Callable[[], object]],
+                      rounds: int,
+                      device: str,
                       warmup: int = 1) -> Dict[str, List[float]]:
     """``{name: [seconds per round]}``: each round calls every function once, in turn, so that
     they share the machine's state (clock, caches, other load); the first ``warmup`` rounds are
@@ -133,8 +134,12 @@ def mmdet_backbone_cfg(arch: str, **kwargs) -> dict:
         raise ValueError(f'mmdet has no built-in {family.backbone.__name__} ({arch})')
     if spec['linear_sra']:
         raise ValueError(f'mmdet has no linear-SRA PVT ({arch})')
-    return dict(type=family.mmdet_type, embed_dims=spec['embed_dims'][0],
-                num_layers=spec['depths'], mlp_ratios=spec['mlp_ratios'], **kwargs)
+    return dict(
+        type=family.mmdet_type,
+        embed_dims=spec['embed_dims'][0],
+        num_layers=spec['depths'],
+        mlp_ratios=spec['mlp_ratios'],
+        **kwargs)
 
 
 def build_backbone(impl: str, arch: str) -> torch.nn.Module:
@@ -155,17 +160,20 @@ def build_backbone(impl: str, arch: str) -> torch.nn.Module:
         if family.timm_model is None:
             raise ValueError(f'timm has no {family.backbone.__name__} ({arch})')
         import timm
-        return timm.create_model(family.timm_model.format(arch=name.replace('-', '_')),
-                                 features_only=True)
+        return timm.create_model(
+            family.timm_model.format(arch=name.replace('-', '_')), features_only=True)
     if impl == 'transformers':
         if not family.transformers:
             raise ValueError(f'transformers has no {family.backbone.__name__} that runs at any '
                              f'input size ({arch})')
         from transformers import PvtV2Backbone, PvtV2Config
         config = PvtV2Config(
-            depths=spec['depths'], hidden_sizes=spec['embed_dims'],
-            num_attention_heads=spec['num_heads'], mlp_ratios=spec['mlp_ratios'],
-            sr_ratios=spec['sr_ratios'], linear_attention=spec['linear_sra'],
+            depths=spec['depths'],
+            hidden_sizes=spec['embed_dims'],
+            num_attention_heads=spec['num_heads'],
+            mlp_ratios=spec['mlp_ratios'],
+            sr_ratios=spec['sr_ratios'],
+            linear_attention=spec['linear_sra'],
             out_features=['stage1', 'stage2', 'stage3', 'stage4'])
 
         class Transformers(PvtV2Backbone):
@@ -206,31 +214,47 @@ def backbone_step(model: torch.nn.Module, x: torch.Tensor, device: str,
     return step
 
 
-def _backbone_steps(impls: Sequence[str], arch: str, shape: Tuple[int, int], device: str,
-                    amp: bool, batch: int) -> Dict[str, Callable[[], None]]:
+def _backbone_steps(impls: Sequence[str], arch: str, shape: Tuple[int, int], device: str, amp: bool,
+                    batch: int) -> Dict[str, Callable[[], None]]:
     torch.manual_seed(0)
     x = torch.randn(batch, 3, *shape, device=device)
-    return {impl: backbone_step(build_backbone(impl, arch).to(device).train(), x, device, amp)
-            for impl in impls}
+    return {
+        impl: backbone_step(build_backbone(impl, arch).to(device).train(), x, device, amp)
+        for impl in impls
+    }
 
 
-def backbone_memory(impl: str, arch: str, shape: Tuple[int, int], device: str,
-                    amp: bool, batch: int = 1) -> int:
+def backbone_memory(impl: str,
+                    arch: str,
+                    shape: Tuple[int, int],
+                    device: str,
+                    amp: bool,
+                    batch: int = 1) -> int:
     """Peak extra memory of one training step of ``impl``'s backbone (run it
     :func:`in_fresh_process`)."""
     (step, ) = _backbone_steps([impl], arch, shape, device, amp, batch).values()
     return peak_extra_memory(step, device)
 
 
-def backbone_times(impls: Sequence[str], arch: str, shape: Tuple[int, int], device: str,
-                   amp: bool, rounds: int, batch: int = 1) -> Dict[str, List[float]]:
+def backbone_times(impls: Sequence[str],
+                   arch: str,
+                   shape: Tuple[int, int],
+                   device: str,
+                   amp: bool,
+                   rounds: int,
+                   batch: int = 1) -> Dict[str, List[float]]:
     """Training step times of the implementations' backbones, interleaved, one warm-up round."""
-    return interleaved_times(_backbone_steps(impls, arch, shape, device, amp, batch), rounds,
-                             device)
+    return interleaved_times(
+        _backbone_steps(impls, arch, shape, device, amp, batch), rounds, device)
 
 
-def kernel_table(impl: str, arch: str, shape: Tuple[int, int], device: str, amp: bool,
-                 batch: int = 1, rows: int = 10) -> str:
+def kernel_table(impl: str,
+                 arch: str,
+                 shape: Tuple[int, int],
+                 device: str,
+                 amp: bool,
+                 batch: int = 1,
+                 rows: int = 10) -> str:
     """``torch.profiler``'s table of the ``rows`` kernels (CUDA) or operators (CPU) that take
     the most time in one training step of ``impl``'s backbone, after one warm-up step."""
     (step, ) = _backbone_steps([impl], arch, shape, device, amp, batch).values()
@@ -283,7 +307,9 @@ def whole_model_steps(cfg, model_cfg, data: dict, device: str) -> Dict[str, Call
     return dict(train=train, test=test)
 
 
-__all__ = ['IMPLS', 'VARIANT_OPTIONS', 'check_impl', 'kernel_table', 'pvt_mm_variant',
-           'backbone_memory', 'backbone_step', 'backbone_times', 'build_backbone',
-           'in_fresh_process', 'interleaved_times', 'mmdet_backbone_cfg', 'peak_extra_memory',
-           'saved_activation_bytes', 'time_call', 'toy_batch', 'whole_model_steps']
+__all__ = [
+    'IMPLS', 'VARIANT_OPTIONS', 'check_impl', 'kernel_table', 'pvt_mm_variant', 'backbone_memory',
+    'backbone_step', 'backbone_times', 'build_backbone', 'in_fresh_process', 'interleaved_times',
+    'mmdet_backbone_cfg', 'peak_extra_memory', 'saved_activation_bytes', 'time_call', 'toy_batch',
+    'whole_model_steps'
+]

@@ -28,7 +28,8 @@ from .toolboxes import toolbox
 from .utils import AnnotationError, MissingDependencyError, UnsupportedError, iter_dicts
 
 
-def load_config(path: str, cfg_options: Optional[dict] = None,
+def load_config(path: str,
+                cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None) -> Config:
     """:func:`pvt_mm.apis.load_config` and the work dir: ``work_dir``, else the config's, else
     ``./work_dirs/<config name>``."""
@@ -61,8 +62,11 @@ def set_precision(cfg: Config, amp: bool = False) -> None:
     for key in ('loss_scale', 'dtype'):
         cfg.optim_wrapper.pop(key, None)
     cfg.optim_wrapper.type = 'OptimWrapper'
-    print_log('No CUDA: mixed precision (AmpOptimWrapper) needs a CUDA device; this run trains '
-              'in fp32 (OptimWrapper).', logger='current', level=logging.WARNING)
+    print_log(
+        'No CUDA: mixed precision (AmpOptimWrapper) needs a CUDA device; this run trains '
+        'in fp32 (OptimWrapper).',
+        logger='current',
+        level=logging.WARNING)
 
 
 def set_resume(cfg: Config, resume: Optional[str]) -> None:
@@ -104,8 +108,10 @@ def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
             problems.append(str(err))
             continue
         if problems:
-            print_log(f'{problems[0]}; resuming from {path} instead.', logger='current',
-                      level=logging.WARNING)
+            print_log(
+                f'{problems[0]}; resuming from {path} instead.',
+                logger='current',
+                level=logging.WARNING)
         return path
     if problems:
         raise CheckpointError(f'--resume: no complete checkpoint in {work_dir}: ' +
@@ -241,7 +247,9 @@ def enable_auto_scale_lr(cfg: Config) -> None:
     cfg.auto_scale_lr.enable = True
 
 
-def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
+def enable_visualization(cfg: Config,
+                         show: bool,
+                         show_dir: Optional[str],
                          wait_time: float = 2.) -> None:
     """Draw test predictions: in a window (``show``) and/or as images under ``show_dir``."""
     hook = cfg.default_hooks.get('visualization')
@@ -284,8 +292,13 @@ def common_args(parser) -> None:
     from mmengine.config import DictAction
     parser.add_argument('--work-dir', help='directory for logs and checkpoints')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override config settings, key=value (e.g. model.backbone.arch=small)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)

@@ -60,7 +60,10 @@ def _flatten(outs) -> List[torch.Tensor]:
     return [t for o in outs for t in _flatten(o)]
 
 
-def export_onnx(module: nn.Module, image: torch.Tensor, path: str, dynamic: bool = True,
+def export_onnx(module: nn.Module,
+                image: torch.Tensor,
+                path: str,
+                dynamic: bool = True,
                 dynamo: bool = False) -> None:
     """Export ``module(image)`` (a tuple of tensors) to ``path``; ``dynamic``: height and width
     free in the file (from 64 pixels up: below that the last stage's grid is 1x1)."""
@@ -80,24 +83,34 @@ def export_onnx(module: nn.Module, image: torch.Tensor, path: str, dynamic: bool
     if dynamo:
         shapes = None
         if dynamic:
-            shapes = {'image': {2: torch.export.Dim('height', min=64, max=4096),
-                                3: torch.export.Dim('width', min=64, max=4096)}}
+            shapes = {
+                'image': {
+                    2: torch.export.Dim('height', min=64, max=4096),
+                    3: torch.export.Dim('width', min=64, max=4096)
+                }
+            }
         # One file, weights inside, as the TorchScript-based exporter writes it (the dynamo one
         # defaults to a separate FILE.onnx.data); a protobuf holds 2 GB at most, far above any
         # PVT model (a whole Cascade Mask R-CNN b5 is 0.6 GB).
         weights = sum(t.numel() * t.element_size() for t in module.state_dict().values())
         with contextlib.redirect_stdout(io.StringIO()):  # the exporter's progress report
-            torch.onnx.export(module, (image, ), path, dynamo=True, dynamic_shapes=shapes,
-                              external_data=weights > 1.8 * 2**30, **names)
+            torch.onnx.export(
+                module, (image, ),
+                path,
+                dynamo=True,
+                dynamic_shapes=shapes,
+                external_data=weights > 1.8 * 2**30,
+                **names)
     else:
         axes = {'image': {2: 'height', 3: 'width'}} if dynamic else None
         if HAS_DYNAMO_EXPORT:
             names['dynamo'] = False
-        torch.onnx.export(module, (image, ), path, opset_version=OPSET, dynamic_axes=axes,
-                          **names)
+        torch.onnx.export(module, (image, ), path, opset_version=OPSET, dynamic_axes=axes, **names)
 
 
-def check_onnx(path: str, module: nn.Module, images: Sequence[torch.Tensor],
+def check_onnx(path: str,
+               module: nn.Module,
+               images: Sequence[torch.Tensor],
                tolerance: float = 1e-4) -> List[Tuple[tuple, float, float]]:
     """Run ``path`` with onnxruntime on each image and compare every output with ``module``'s:
     the largest absolute difference must stay within ``tolerance`` times max(1, the output's

@@ -113,12 +113,23 @@ class LoadCocoPanopticAnnotations(LoadPanopticAnnotations):
     and results, without the git-only dependency; a PNG that does not decode or is not of its
     image's size is an error naming it."""
 
-    def __init__(self, with_bbox=True, with_label=True, with_mask=True, with_seg=True,
-                 box_type='hbox', imdecode_backend='cv2', backend_args=None):
+    def __init__(self,
+                 with_bbox=True,
+                 with_label=True,
+                 with_mask=True,
+                 with_seg=True,
+                 box_type='hbox',
+                 imdecode_backend='cv2',
+                 backend_args=None):
         # LoadPanopticAnnotations.__init__ only imports panopticapi for rgb2id: skip to its base.
         super(LoadPanopticAnnotations, self).__init__(
-            with_bbox=with_bbox, with_label=with_label, with_mask=with_mask, with_seg=with_seg,
-            with_keypoints=False, box_type=box_type, imdecode_backend=imdecode_backend,
+            with_bbox=with_bbox,
+            with_label=with_label,
+            with_mask=with_mask,
+            with_seg=with_seg,
+            with_keypoints=False,
+            box_type=box_type,
+            imdecode_backend=imdecode_backend,
             backend_args=backend_args)
         self.rgb2id = rgb2id
 
@@ -162,10 +173,15 @@ class HotcocoPanopticMetric(BaseMetric):
     """
     default_prefix: Optional[str] = 'coco_panoptic'
 
-    def __init__(self, ann_file: Optional[str] = None, seg_prefix: Optional[str] = None,
-                 classwise: bool = False, format_only: bool = False,
-                 outfile_prefix: Optional[str] = None, nproc: int = 32,
-                 backend_args: Optional[dict] = None, collect_device: str = 'cpu',
+    def __init__(self,
+                 ann_file: Optional[str] = None,
+                 seg_prefix: Optional[str] = None,
+                 classwise: bool = False,
+                 format_only: bool = False,
+                 outfile_prefix: Optional[str] = None,
+                 nproc: int = 32,
+                 backend_args: Optional[dict] = None,
+                 collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         try:
             from hotcoco import panoptic  # noqa: F401
@@ -215,12 +231,15 @@ class HotcocoPanopticMetric(BaseMetric):
                 label = int(pan_id % INSTANCE_OFFSET)
                 if label in (num_classes, ignore_index):
                     continue
-                pred.append(dict(id=int(pan_id), category_id=label2cat[label],
-                                 segmentation=_rle(pan == pan_id)))
+                pred.append(
+                    dict(
+                        id=int(pan_id),
+                        category_id=label2cat[label],
+                        segmentation=_rle(pan == pan_id)))
             file_name = osp.basename(sample['img_path']).replace('.jpg', '.png')
             h, w = sample['ori_shape']
-            result = dict(image_id=sample['img_id'], height=h, width=w, file_name=file_name,
-                          pred=pred)
+            result = dict(
+                image_id=sample['img_id'], height=h, width=w, file_name=file_name, pred=pred)
             if not self.format_only:
                 result['gt'] = self._ground_truth(sample, file_name, cats, label2cat)
             self.results.append(result)
@@ -234,8 +253,10 @@ class HotcocoPanopticMetric(BaseMetric):
         path = osp.join(self.seg_prefix, file_name)
         ids = read_panoptic_png(path, sample['ori_shape'], self.backend_args)
         if self._coco_api is not None:
-            infos = [dict(id=s['id'], category_id=s['category_id'], iscrowd=s.get('iscrowd', 0))
-                     for s in self._coco_api.imgToAnns[sample['img_id']]]
+            infos = [
+                dict(id=s['id'], category_id=s['category_id'], iscrowd=s.get('iscrowd', 0))
+                for s in self._coco_api.imgToAnns[sample['img_id']]
+            ]
             for info in infos:
                 if info['category_id'] not in cats:
                     raise AnnotationError(
@@ -243,10 +264,13 @@ class HotcocoPanopticMetric(BaseMetric):
                         f'category_id {info["category_id"]} is not one of the evaluated classes')
         else:
             # A thing class's segment that the dataset does not count as a thing is a crowd.
-            infos = [dict(id=s['id'], category_id=label2cat[s['category']],
-                          iscrowd=int(cats[label2cat[s['category']]]['isthing'] == 1
-                                      and not s['is_thing']))
-                     for s in sample['segments_info']]
+            infos = [
+                dict(
+                    id=s['id'],
+                    category_id=label2cat[s['category']],
+                    iscrowd=int(cats[label2cat[s['category']]]['isthing'] == 1
+                                and not s['is_thing'])) for s in sample['segments_info']
+            ]
         unlisted = set(np.unique(ids).tolist()) - {VOID} - {info['id'] for info in infos}
         if unlisted:
             raise AnnotationError(f'{path}: segment {min(unlisted)} is in the PNG and not in the '
@@ -263,12 +287,18 @@ class HotcocoPanopticMetric(BaseMetric):
             for seg in result['pred']:
                 mask = mask_utils.decode(seg['segmentation']).astype(bool)
                 pan[mask] = seg['id']
-                segments.append(dict(id=seg['id'], category_id=seg['category_id'],
-                                     area=int(mask.sum()),
-                                     isthing=cats[seg['category_id']]['isthing']))
+                segments.append(
+                    dict(
+                        id=seg['id'],
+                        category_id=seg['category_id'],
+                        area=int(mask.sum()),
+                        isthing=cats[seg['category_id']]['isthing']))
             mmcv.imwrite(id2rgb(pan)[:, :, ::-1], osp.join(out_dir, result['file_name']))
-            annotations.append(dict(image_id=result['image_id'], segments_info=segments,
-                                    file_name=result['file_name']))
+            annotations.append(
+                dict(
+                    image_id=result['image_id'],
+                    segments_info=segments,
+                    file_name=result['file_name']))
         dump(dict(annotations=annotations), f'{self.outfile_prefix}.panoptic.json')
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
@@ -280,25 +310,30 @@ class HotcocoPanopticMetric(BaseMetric):
             logger.info(f'results are saved in {osp.dirname(self.outfile_prefix)}')
             if self.format_only:
                 return dict()
-        images = [dict(id=r['image_id'], height=r['height'], width=r['width'],
-                       file_name=r['file_name']) for r in results]
+        images = [
+            dict(id=r['image_id'], height=r['height'], width=r['width'], file_name=r['file_name'])
+            for r in results
+        ]
         datasets = {}
         for side in ('gt', 'pred'):
             annotations = []
             for r in results:
                 for seg in r[side]:
                     rle = seg['segmentation']
-                    ann = dict(id=len(annotations) + 1, image_id=r['image_id'],
-                               category_id=seg['category_id'], segmentation=rle,
-                               area=float(mask_utils.area(rle)),
-                               bbox=[float(v) for v in mask_utils.toBbox(rle)])
+                    ann = dict(
+                        id=len(annotations) + 1,
+                        image_id=r['image_id'],
+                        category_id=seg['category_id'],
+                        segmentation=rle,
+                        area=float(mask_utils.area(rle)),
+                        bbox=[float(v) for v in mask_utils.toBbox(rle)])
                     if side == 'gt':
                         ann['iscrowd'] = seg['iscrowd']
                     else:
                         ann['score'] = 1.0
                     annotations.append(ann)
-            datasets[side] = dict(images=images, categories=list(cats.values()),
-                                  annotations=annotations)
+            datasets[side] = dict(
+                images=images, categories=list(cats.values()), annotations=annotations)
         evaluator = panoptic.PanopticEval(datasets['gt'], datasets['pred'])
         evaluator.evaluate()
         report = evaluator.results()
@@ -335,6 +370,8 @@ def fill_det_inferencer() -> None:
         det_inferencer.VOID = VOID
 
 
-__all__ = ['CocoPanopticMetricOrHotcoco', 'HotcocoPanopticMetric', 'LoadCocoPanopticAnnotations',
-           'VOID', 'fill_det_inferencer', 'has_panopticapi', 'id2rgb', 'load_panoptic_json',
-           'read_panoptic_png', 'rgb2id']
+__all__ = [
+    'CocoPanopticMetricOrHotcoco', 'HotcocoPanopticMetric', 'LoadCocoPanopticAnnotations', 'VOID',
+    'fill_det_inferencer', 'has_panopticapi', 'id2rgb', 'load_panoptic_json', 'read_panoptic_png',
+    'rgb2id'
+]

@@ -42,7 +42,7 @@ def register_all() -> list:
         register(TOOLBOXES[name].registrations(), toolboxes=(name, ))
     config_utils.MODULE2PACKAGE.setdefault('pvt_mm', 'pvt_mm')
     locate_editable_pvt_mm()
-    CheckpointLoader.register_scheme(prefixes=list(MMENGINE_SCHEMES),
-                                     loader=load_from_pvt_mm, force=True)
+    CheckpointLoader.register_scheme(
+        prefixes=list(MMENGINE_SCHEMES), loader=load_from_pvt_mm, force=True)
     register_atomic_backend()
     return found

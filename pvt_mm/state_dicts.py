@@ -26,8 +26,7 @@ _MMDET2_DETR = [
      r'\1.layers.\2.self_attn.'),
     (r'^bbox_head\.transformer\.decoder\.layers\.(\d+)\.attentions\.1\.',
      r'decoder.layers.\1.cross_attn.'),
-    (r'^bbox_head\.transformer\.(encoder|decoder)\.layers\.(\d+)\.ffns\.0\.',
-     r'\1.layers.\2.ffn.'),
+    (r'^bbox_head\.transformer\.(encoder|decoder)\.layers\.(\d+)\.ffns\.0\.', r'\1.layers.\2.ffn.'),
     (r'^bbox_head\.transformer\.(encoder|decoder)\.', r'\1.'),
 ]
 
@@ -66,8 +65,8 @@ class CheckpointFit:
     def describe(self) -> str:
         parts = [f'fits {self.fitted} of the model\'s {self.total} tensors']
         for title, keys in (('missing', self.missing), ('mismatched (file vs model)',
-                                                        self.mismatched),
-                            ('unexpected', self.unexpected)):
+                                                        self.mismatched), ('unexpected',
+                                                                           self.unexpected)):
             if keys:
                 parts.append(f'{len(keys)} {title} (first: {", ".join(keys[:3])})')
         return '; '.join(parts)
@@ -97,8 +96,10 @@ def checkpoint_fit(model, state_dict: dict) -> CheckpointFit:
         adapt = getattr(module, 'adapt_state_dict', None)
         if callable(adapt):  # a backbone that converts checkpoint layouts (PVT, PVTv2)
             adapt(sd, f'{name}.' if name else '', quiet=True)
-    expected = {k: (tuple(v.shape), _kind(v)) for k, v in model.state_dict().items()
-                if not k.endswith('num_batches_tracked')}
+    expected = {
+        k: (tuple(v.shape), _kind(v))
+        for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')
+    }
     found = {k: (tuple(getattr(v, 'shape', ())), _kind(v)) for k, v in sd.items()}
     mismatched = [k for k in expected if k in sd and found[k] != expected[k]]
 
@@ -116,5 +117,6 @@ def checkpoint_fit(model, state_dict: dict) -> CheckpointFit:
         unexpected=[k for k in sd if k not in expected and not k.endswith('num_batches_tracked')])
 
 
-__all__ = ['CheckpointFit', 'WRAPPER_PREFIX', 'checkpoint_fit', 'convert_mmdet2_detr',
-           'without_wrapper']
+__all__ = [
+    'CheckpointFit', 'WRAPPER_PREFIX', 'checkpoint_fit', 'convert_mmdet2_detr', 'without_wrapper'
+]

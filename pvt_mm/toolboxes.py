@@ -66,7 +66,9 @@ class Toolbox:
     def visualizers(self):
         return self.registries().VISUALIZERS
 
-    def inferencer(self, model: Config, weights: Optional[str] = None,
+    def inferencer(self,
+                   model: Config,
+                   weights: Optional[str] = None,
                    device: Optional[str] = None):
         """The toolbox's mmengine inferencer of a loaded config and its weights."""
         raise NotImplementedError
@@ -159,8 +161,9 @@ class MMDetection(Toolbox):
         boxes = torch.tensor([[0.05, 0.1, 0.3, 0.45], [0.5, 0.2, 0.9, 0.7], [0.2, 0.6, 0.45, 0.95]])
         boxes = boxes * torch.tensor([w, h, w, h])
         sample.gt_instances = InstanceData(bboxes=boxes, labels=torch.tensor([0, 1, 2]))
-        if any(d.get('type') == 'LoadAnnotations' and d.get('with_mask')
-               for d in iter_dicts(cfg.get('train_dataloader'))):
+        if any(
+                d.get('type') == 'LoadAnnotations' and d.get('with_mask')
+                for d in iter_dicts(cfg.get('train_dataloader'))):
             from mmdet.structures.mask import BitmapMasks
             masks = np.zeros((3, h, w), np.uint8)
             for m, (x0, y0, x1, y1) in zip(masks, boxes.int().tolist()):
@@ -201,14 +204,13 @@ class MMSegmentation(Toolbox):
         from mmengine.structures import PixelData
         from mmseg.structures import SegDataSample
         sample = SegDataSample(metainfo=meta)
-        sample.gt_sem_seg = PixelData(data=torch.randint(
-            0, cfg.model.decode_head.num_classes, (1, *shape), generator=gen))
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(0, cfg.model.decode_head.num_classes, (1, *shape), generator=gen))
         return sample
 
     def dense_outputs(self, model, image):
         """The logits resized to the input (``encode_decode``)."""
-        meta = dict(img_shape=image.shape[2:], pad_shape=image.shape[2:],
-                    ori_shape=image.shape[2:])
+        meta = dict(img_shape=image.shape[2:], pad_shape=image.shape[2:], ori_shape=image.shape[2:])
         return model.encode_decode(image, [meta])
 
 
@@ -252,8 +254,12 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     # Not yapf-formatted: mmengine's Runner prints the config four times per start (log, two
     # dumps, message hub) and yapf takes about a second each for a detector's; the text is the
     # same Python, a key per line. (mmengine 0.10's fromfile drops its own format_python_code.)
-    cfg = Config(cfg._cfg_dict, cfg_text=cfg.text, filename=cfg.filename,
-                 env_variables=cfg.env_variables, format_python_code=False)
+    cfg = Config(
+        cfg._cfg_dict,
+        cfg_text=cfg.text,
+        filename=cfg.filename,
+        env_variables=cfg.env_variables,
+        format_python_code=False)
     # pvt_mm has no registries of its own (its modules live in mmdet's and mmseg's), so the
     # parts inherited through ``pvt_mm::`` build in the config's default_scope.
     for node in iter_dicts(cfg._cfg_dict):
@@ -270,5 +276,7 @@ def build_model(cfg: Config):
     return toolbox(cfg).model_registry().build(cfg.model)
 
 
-__all__ = ['MMDetection', 'MMSegmentation', 'TOOLBOXES', 'Toolbox', 'build_model', 'load_config',
-           'register', 'toolbox']
+__all__ = [
+    'MMDetection', 'MMSegmentation', 'TOOLBOXES', 'Toolbox', 'build_model', 'load_config',
+    'register', 'toolbox'
+]

@@ -9,7 +9,6 @@ import pvt_mm  # noqa: F401  (registers the backbones, applies the compat fixes)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
-
 # Under pytest-xdist (`-n N`) every worker computes with one thread, and so do the tools it
 # starts, so that N workers share N cores without oversubscribing them.
 if os.environ.get('PYTEST_XDIST_WORKER'):
@@ -41,9 +40,8 @@ LONGEST_FIRST = (
 # its slice, so that no second worker builds the fixture again.
 SAME_WORKER_AS = {
     'tests/test_fileio.py::test_rule_counterexamples_are_caught':
-        'tests/test_fileio.py::test_the_reader_refuses_whatever_torchs_own_refuses',
+    'tests/test_fileio.py::test_the_reader_refuses_whatever_torchs_own_refuses',
 }
-
 
 # The slow tier, marked here in one place: `pytest -m "not slow"` (docs/development.md, "Tests")
 # skips these; the README's command and CI run them. Trainings and evaluations through the tools,
@@ -151,7 +149,10 @@ def _untracked():
     """Untracked and ignored files of the checkout, caches aside (None without git)."""
     try:
         out = subprocess.run(['git', 'status', '--porcelain', '--ignored', '--untracked-files=all'],
-                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+                             cwd=ROOT,
+                             capture_output=True,
+                             text=True,
+                             check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
     caches = ('__pycache__', '.pytest_cache', '.egg-info')

@@ -16,8 +16,9 @@ linear warm-up from 0.001 of the lr, precision (``'amp'``: the official apex fp1
 """
 from collections import namedtuple
 
-Recipe = namedtuple('Recipe', 'optimizer lr weight_decay images_per_gpu base_batch_size length '
-                    'milestones warmup precision clip custom_keys')
+Recipe = namedtuple(
+    'Recipe', 'optimizer lr weight_decay images_per_gpu base_batch_size length '
+    'milestones warmup precision clip custom_keys')
 
 NORM_DECAY_0 = {'norm': {'decay_mult': 0.0}}
 BACKBONE_LR_01 = {'backbone': {'lr_mult': 0.1, 'decay_mult': 1.0}}
@@ -33,10 +34,9 @@ RECIPES = {
     'detr-50e': Recipe('AdamW', 1e-4, 1e-4, 2, 16, 50, [33], 0, 'fp32', 0.1, BACKBONE_LR_01),
     '3x': Recipe('AdamW', 1e-4, 0.05, 2, 16, 36, [27, 33], 500, 'fp32', None, NORM_DECAY_0),
     '3x-amp': Recipe('AdamW', 1e-4, 0.05, 2, 16, 36, [27, 33], 500, 'amp', None, NORM_DECAY_0),
-    'sparse-rcnn-3x-1img': Recipe('AdamW', 2.5e-5 / 1.4, 1e-4, 1, 8, 36, [27, 33], 500, 'fp32',
-                                  1, None),
-    'sparse-rcnn-3x-2img': Recipe('AdamW', 2.5e-5, 1e-4, 2, 16, 36, [27, 33], 500, 'fp32', 1,
+    'sparse-rcnn-3x-1img': Recipe('AdamW', 2.5e-5 / 1.4, 1e-4, 1, 8, 36, [27, 33], 500, 'fp32', 1,
                                   None),
+    'sparse-rcnn-3x-2img': Recipe('AdamW', 2.5e-5, 1e-4, 2, 16, 36, [27, 33], 500, 'fp32', 1, None),
     'semantic-fpn-40k': Recipe('AdamW', 2e-4, 1e-4, 4, 32, 40000, 'poly', 0, 'fp32', None, None),
 }
 
@@ -62,23 +62,17 @@ CONFIGS = {
     'retinanet_pvtv2-b0_fpn_1x_coco': ('retinanet_pvt_v2_b0_fpn_1x_coco.py', 'retinanet-1x'),
     'retinanet_pvtv2-b1_fpn_1x_coco': ('retinanet_pvt_v2_b1_fpn_1x_coco.py', 'retinanet-1x'),
     'retinanet_pvtv2-b2_fpn_1x_coco': ('retinanet_pvt_v2_b2_fpn_1x_coco.py', 'retinanet-1x'),
-    'retinanet_pvtv2-b2-li_fpn_1x_coco': ('retinanet_pvt_v2_b2_li_fpn_1x_coco.py',
-                                          'retinanet-1x'),
+    'retinanet_pvtv2-b2-li_fpn_1x_coco': ('retinanet_pvt_v2_b2_li_fpn_1x_coco.py', 'retinanet-1x'),
     'retinanet_pvtv2-b3_fpn_1x_coco': ('retinanet_pvt_v2_b3_fpn_1x_coco.py', 'retinanet-1x'),
-    'retinanet_pvtv2-b4_fpn_1x_coco': ('retinanet_pvt_v2_b4_fpn_1x_coco.py',
-                                       'retinanet-1x-large'),
-    'retinanet_pvtv2-b5_fpn_1x_coco': ('retinanet_pvt_v2_b5_fpn_1x_coco.py',
-                                       'retinanet-1x-large'),
+    'retinanet_pvtv2-b4_fpn_1x_coco': ('retinanet_pvt_v2_b4_fpn_1x_coco.py', 'retinanet-1x-large'),
+    'retinanet_pvtv2-b5_fpn_1x_coco': ('retinanet_pvt_v2_b5_fpn_1x_coco.py', 'retinanet-1x-large'),
     'mask-rcnn_pvtv2-b0_fpn_1x_coco': ('mask_rcnn_pvt_v2_b0_fpn_1x_coco.py', 'mask-rcnn-1x'),
     'mask-rcnn_pvtv2-b1_fpn_1x_coco': ('mask_rcnn_pvt_v2_b1_fpn_1x_coco.py', 'mask-rcnn-1x'),
     'mask-rcnn_pvtv2-b2_fpn_1x_coco': ('mask_rcnn_pvt_v2_b2_fpn_1x_coco.py', 'mask-rcnn-1x'),
-    'mask-rcnn_pvtv2-b2-li_fpn_1x_coco': ('mask_rcnn_pvt_v2_b2_li_fpn_1x_coco.py',
-                                          'mask-rcnn-1x'),
+    'mask-rcnn_pvtv2-b2-li_fpn_1x_coco': ('mask_rcnn_pvt_v2_b2_li_fpn_1x_coco.py', 'mask-rcnn-1x'),
     'mask-rcnn_pvtv2-b3_fpn_1x_coco': ('mask_rcnn_pvt_v2_b3_fpn_1x_coco.py', 'mask-rcnn-1x'),
-    'mask-rcnn_pvtv2-b4_fpn_1x_coco': ('mask_rcnn_pvt_v2_b4_fpn_1x_coco.py',
-                                       'mask-rcnn-1x-large'),
-    'mask-rcnn_pvtv2-b5_fpn_1x_coco': ('mask_rcnn_pvt_v2_b5_fpn_1x_coco.py',
-                                       'mask-rcnn-1x-large'),
+    'mask-rcnn_pvtv2-b4_fpn_1x_coco': ('mask_rcnn_pvt_v2_b4_fpn_1x_coco.py', 'mask-rcnn-1x-large'),
+    'mask-rcnn_pvtv2-b5_fpn_1x_coco': ('mask_rcnn_pvt_v2_b5_fpn_1x_coco.py', 'mask-rcnn-1x-large'),
     'fpn_pvtv2-b0_8xb4-40k_ade20k-512x512': ('fpn_pvtv2_b0_ade20k_40k.py', 'semantic-fpn-40k'),
     'fpn_pvtv2-b1_8xb4-40k_ade20k-512x512': ('fpn_pvtv2_b1_ade20k_40k.py', 'semantic-fpn-40k'),
     'fpn_pvtv2-b2_8xb4-40k_ade20k-512x512': ('fpn_pvtv2_b2_ade20k_40k.py', 'semantic-fpn-40k'),
@@ -96,20 +90,20 @@ CONFIGS = {
     'mask-rcnn_pvtv2-b3_fpn_ms-crop-3x_coco': ('(b2) mask_rcnn_pvt_v2_b2_fpn_3x_mstrain.py', '3x'),
     'mask-rcnn_pvtv2-b4_fpn_ms-crop-3x_coco': ('(b2) mask_rcnn_pvt_v2_b2_fpn_3x_mstrain.py', '3x'),
     'mask-rcnn_pvtv2-b5_fpn_ms-crop-3x_coco': ('(b2) mask_rcnn_pvt_v2_b2_fpn_3x_mstrain.py', '3x'),
-    'cascade-mask-rcnn_pvtv2-b0_fpn_ms-crop-3x_coco': (
-        '(b2) cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
-    'cascade-mask-rcnn_pvtv2-b1_fpn_ms-crop-3x_coco': (
-        '(b2) cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
-    'cascade-mask-rcnn_pvtv2-b2_fpn_ms-crop-3x_coco': (
-        'cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
-    'cascade-mask-rcnn_pvtv2-b2-li_fpn_ms-crop-3x_coco': (
-        'cascade_mask_rcnn_pvt_v2_b2_li_fpn_3x_mstrain_fp16.py', '3x-amp'),
-    'cascade-mask-rcnn_pvtv2-b3_fpn_ms-crop-3x_coco': (
-        '(b2) cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
-    'cascade-mask-rcnn_pvtv2-b4_fpn_ms-crop-3x_coco': (
-        '(b2) cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
-    'cascade-mask-rcnn_pvtv2-b5_fpn_ms-crop-3x_coco': (
-        '(b2) cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
+    'cascade-mask-rcnn_pvtv2-b0_fpn_ms-crop-3x_coco':
+    ('(b2) cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
+    'cascade-mask-rcnn_pvtv2-b1_fpn_ms-crop-3x_coco':
+    ('(b2) cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
+    'cascade-mask-rcnn_pvtv2-b2_fpn_ms-crop-3x_coco':
+    ('cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
+    'cascade-mask-rcnn_pvtv2-b2-li_fpn_ms-crop-3x_coco':
+    ('cascade_mask_rcnn_pvt_v2_b2_li_fpn_3x_mstrain_fp16.py', '3x-amp'),
+    'cascade-mask-rcnn_pvtv2-b3_fpn_ms-crop-3x_coco':
+    ('(b2) cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
+    'cascade-mask-rcnn_pvtv2-b4_fpn_ms-crop-3x_coco':
+    ('(b2) cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
+    'cascade-mask-rcnn_pvtv2-b5_fpn_ms-crop-3x_coco':
+    ('(b2) cascade_mask_rcnn_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
     'atss_pvtv2-b0_fpn_ms-crop-3x_coco': ('(b2) atss_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
     'atss_pvtv2-b1_fpn_ms-crop-3x_coco': ('(b2) atss_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
     'atss_pvtv2-b2_fpn_ms-crop-3x_coco': ('atss_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
@@ -124,18 +118,18 @@ CONFIGS = {
     'gfl_pvtv2-b3_fpn_ms-crop-3x_coco': ('(b2) gfl_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
     'gfl_pvtv2-b4_fpn_ms-crop-3x_coco': ('(b2) gfl_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
     'gfl_pvtv2-b5_fpn_ms-crop-3x_coco': ('(b2) gfl_pvt_v2_b2_fpn_3x_mstrain_fp16.py', '3x-amp'),
-    'sparse-rcnn_pvtv2-b0_fpn_300-proposals_crop-ms-480-800-3x_coco': (
-        '(b2) ' + _SPARSE_B2, 'sparse-rcnn-3x-1img'),
-    'sparse-rcnn_pvtv2-b1_fpn_300-proposals_crop-ms-480-800-3x_coco': (
-        '(b2) ' + _SPARSE_B2, 'sparse-rcnn-3x-1img'),
-    'sparse-rcnn_pvtv2-b2_fpn_300-proposals_crop-ms-480-800-3x_coco': (
-        _SPARSE_B2, 'sparse-rcnn-3x-1img'),
-    'sparse-rcnn_pvtv2-b2-li_fpn_300-proposals_crop-ms-480-800-3x_coco': (
-        _SPARSE.format('b2_li'), 'sparse-rcnn-3x-2img'),
-    'sparse-rcnn_pvtv2-b3_fpn_300-proposals_crop-ms-480-800-3x_coco': (
-        '(b2) ' + _SPARSE_B2, 'sparse-rcnn-3x-1img'),
-    'sparse-rcnn_pvtv2-b4_fpn_300-proposals_crop-ms-480-800-3x_coco': (
-        '(b2) ' + _SPARSE_B2, 'sparse-rcnn-3x-1img'),
-    'sparse-rcnn_pvtv2-b5_fpn_300-proposals_crop-ms-480-800-3x_coco': (
-        '(b2) ' + _SPARSE_B2, 'sparse-rcnn-3x-1img'),
+    'sparse-rcnn_pvtv2-b0_fpn_300-proposals_crop-ms-480-800-3x_coco': ('(b2) ' + _SPARSE_B2,
+                                                                       'sparse-rcnn-3x-1img'),
+    'sparse-rcnn_pvtv2-b1_fpn_300-proposals_crop-ms-480-800-3x_coco': ('(b2) ' + _SPARSE_B2,
+                                                                       'sparse-rcnn-3x-1img'),
+    'sparse-rcnn_pvtv2-b2_fpn_300-proposals_crop-ms-480-800-3x_coco': (_SPARSE_B2,
+                                                                       'sparse-rcnn-3x-1img'),
+    'sparse-rcnn_pvtv2-b2-li_fpn_300-proposals_crop-ms-480-800-3x_coco': (_SPARSE.format('b2_li'),
+                                                                          'sparse-rcnn-3x-2img'),
+    'sparse-rcnn_pvtv2-b3_fpn_300-proposals_crop-ms-480-800-3x_coco': ('(b2) ' + _SPARSE_B2,
+                                                                       'sparse-rcnn-3x-1img'),
+    'sparse-rcnn_pvtv2-b4_fpn_300-proposals_crop-ms-480-800-3x_coco': ('(b2) ' + _SPARSE_B2,
+                                                                       'sparse-rcnn-3x-1img'),
+    'sparse-rcnn_pvtv2-b5_fpn_300-proposals_crop-ms-480-800-3x_coco': ('(b2) ' + _SPARSE_B2,
+                                                                       'sparse-rcnn-3x-1img'),
 }

@@ -20,11 +20,16 @@ def loader_differences(root):
     results = {}
     for loader in ('LoadPanopticAnnotations', 'LoadCocoPanopticAnnotations'):
         dataset = CocoPanopticDataset(
-            data_root=osp.join(root, 'coco'), ann_file='annotations/panoptic_val2017.json',
+            data_root=osp.join(root, 'coco'),
+            ann_file='annotations/panoptic_val2017.json',
             data_prefix=dict(img='val2017/', seg='annotations/panoptic_val2017/'),
-            metainfo=dict(classes=CLASSES + PANOPTIC_STUFF, thing_classes=CLASSES,
-                          stuff_classes=PANOPTIC_STUFF),
-            pipeline=[dict(type='LoadImageFromFile'), dict(type=loader)], test_mode=True)
+            metainfo=dict(
+                classes=CLASSES + PANOPTIC_STUFF,
+                thing_classes=CLASSES,
+                stuff_classes=PANOPTIC_STUFF),
+            pipeline=[dict(type='LoadImageFromFile'),
+                      dict(type=loader)],
+            test_mode=True)
         results[loader] = [dataset[i] for i in range(len(dataset))]
     differences = []
     for i, (theirs, ours) in enumerate(zip(*results.values())):
@@ -57,12 +62,14 @@ def metrics(work):
                 things = {c['id'] for c in CATEGORIES if c['isthing']}
                 for sample in samples:
                     sample['segments_info'] = [
-                        dict(id=s['id'], category=label[s['category_id']],
-                             is_thing=s['category_id'] in things and not s['iscrowd'])
-                        for s in anns[sample['img_id']]['segments_info']]
+                        dict(
+                            id=s['id'],
+                            category=label[s['category_id']],
+                            is_thing=s['category_id'] in things and not s['iscrowd'])
+                        for s in anns[sample['img_id']]['segments_info']
+                    ]
                 ann_file = None
-            report[source][name] = evaluate(cls(ann_file=ann_file, seg_prefix=seg_prefix),
-                                            samples)
+            report[source][name] = evaluate(cls(ann_file=ann_file, seg_prefix=seg_prefix), samples)
     return report
 
 
@@ -79,8 +86,7 @@ def main():
     report = metrics(work)
     selected = CocoPanopticMetricOrHotcoco(
         ann_file=osp.join(root, 'coco', 'annotations', 'panoptic_val2017.json'))
-    report.update(samples=samples, loader_differences=differences,
-                  selected=type(selected).__name__)
+    report.update(samples=samples, loader_differences=differences, selected=type(selected).__name__)
     print(json.dumps(report))
 
 

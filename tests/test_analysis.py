@@ -17,9 +17,9 @@ from pvt_mm.models.backbones.pvt import SRAttention
 from tools_helper import CONFIGS, TOOLS, config, in_process, tool_in_process
 
 
-@pytest.mark.parametrize('cls,arch,paper', [
-    (PVT, 'tiny', 1.9), (PVT, 'medium', 6.7), (PVTv2, 'b0', 0.6), (PVTv2, 'b2', 4.0),
-    (PVTv2, 'b2-li', 3.9), (PVTv2, 'b4', 10.1)])
+@pytest.mark.parametrize('cls,arch,paper', [(PVT, 'tiny', 1.9), (PVT, 'medium', 6.7),
+                                            (PVTv2, 'b0', 0.6), (PVTv2, 'b2', 4.0),
+                                            (PVTv2, 'b2-li', 3.9), (PVTv2, 'b4', 10.1)])
 def test_imagenet_gflops(cls, arch, paper):
     model = ImageNetClassifier(cls(arch=arch, out_indices=(3, ))).eval()
     with torch.no_grad():
@@ -59,8 +59,8 @@ def test_attention_counted_once_as_the_official_formula():
     ('pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py', 41.0),
 ])
 def test_get_flops_tool_semantic_fpn(name, paper, monkeypatch, tmp_path, capsys):
-    assert in_process(monkeypatch, tmp_path, 'analysis_tools/get_flops.py',
-                      osp.join(CONFIGS, name)) is None
+    assert in_process(monkeypatch, tmp_path, 'analysis_tools/get_flops.py', osp.join(CONFIGS,
+                                                                                     name)) is None
     out = capsys.readouterr().out
     gflops = float(out.split('flops: ')[1].split()[0])
     assert 'input shape: 512x512' in out
@@ -86,9 +86,9 @@ def test_benchmark_compare_measures_every_implementation(tmp_path, monkeypatch, 
     model = bench.build_backbone('pvt_mm[attn_backend=explicit,attn_query_groups=3]', 'pvtv2-b0')
     assert model.stages[0].blocks[0].attn.backend == 'explicit'
     assert model.stages[0].blocks[0].attn.query_groups == 3
-    out = tool_in_process(monkeypatch, capsys, tmp_path, 'analysis_tools/benchmark.py',
-                          '--compare', '--archs', 'pvtv2-b0', '--shapes', '64x96', '--steps', '2',
-                          '--profile', '--impls', *bench.IMPLS, 'pvt_mm[ffn_recompute=gelu]')
+    out = tool_in_process(monkeypatch, capsys, tmp_path, 'analysis_tools/benchmark.py', '--compare',
+                          '--archs', 'pvtv2-b0', '--shapes', '64x96', '--steps', '2', '--profile',
+                          '--impls', *bench.IMPLS, 'pvt_mm[ffn_recompute=gelu]')
     for impl in ('pvt_mm', 'mmdet', 'reference', 'transformers', 'pvt_mm+cp',
                  'pvt_mm[ffn_recompute=gelu]'):
         assert re.search(rf'{re.escape(impl)} +peak extra memory', out), out
@@ -115,8 +115,12 @@ def test_benchmark_compare_measures_every_implementation(tmp_path, monkeypatch, 
 
 def test_interleaved_times_alternate_and_drop_the_warm_up():
     calls = []
-    times = bench.interleaved_times({'a': lambda: calls.append('a'),
-                                     'b': lambda: calls.append('b')}, rounds=3, device='cpu')
+    times = bench.interleaved_times({
+        'a': lambda: calls.append('a'),
+        'b': lambda: calls.append('b')
+    },
+                                    rounds=3,
+                                    device='cpu')
     assert calls == ['a', 'b'] * 4  # one warm-up round, then three
     assert {k: len(v) for k, v in times.items()} == {'a': 3, 'b': 3}
 
@@ -169,10 +173,14 @@ def test_benchmark_step_backpropagates_real_gradients(impl):
 
 
 def test_benchmark_whole_model():
-    out = subprocess.run([sys.executable, BENCHMARK,
-                          osp.join(CONFIGS, 'quickstart', 'fpn_pvtv2-b0_toy-192x192.py'),
-                          '--shape', '128', '160', '--steps', '1', '--batch', '2'],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([
+        sys.executable, BENCHMARK,
+        osp.join(CONFIGS, 'quickstart', 'fpn_pvtv2-b0_toy-192x192.py'), '--shape', '128', '160',
+        '--steps', '1', '--batch', '2'
+    ],
+                         capture_output=True,
+                         text=True,
+                         check=True).stdout
     assert 'batch 2' in out.splitlines()[0]
     assert float(out.split('inference: ')[1].split()[0]) > 0
     assert float(out.split('training step: ')[1].split()[0]) > 0
@@ -190,15 +198,17 @@ def test_benchmark_compare_whole_models(tmp_path, monkeypatch, capsys):
     assert "on mmdet's PyramidVisionTransformerV2" in out.splitlines()[0]
     for impl in ('pvt_mm', 'mmdet'):
         assert re.search(rf'{impl} +train_step +\d+\.\d+ s +test_step +\d+\.\d+ s', out)
-    train, test, saved = map(float, re.search(
-        r'training (\d+\.\d+)x faster, inference (\d+\.\d+)x faster, (\d+\.\d+)x the saved',
-        out).groups())
+    train, test, saved = map(
+        float,
+        re.search(
+            r'training (\d+\.\d+)x faster, inference (\d+\.\d+)x faster, (\d+\.\d+)x the saved',
+            out).groups())
     assert train > 0 and test > 0 and 0 < saved < 1
 
 
-@pytest.mark.parametrize('name,masks', [
-    ('retinanet_pvtv2-b0_fpn_1x_coco.py', False), ('mask-rcnn_pvtv2-b0_fpn_1x_coco.py', True),
-    ('mask2former_pvtv2-b0_8xb2-lsj-50e_coco.py', True)])
+@pytest.mark.parametrize('name,masks', [('retinanet_pvtv2-b0_fpn_1x_coco.py', False),
+                                        ('mask-rcnn_pvtv2-b0_fpn_1x_coco.py', True),
+                                        ('mask2former_pvtv2-b0_8xb2-lsj-50e_coco.py', True)])
 def test_toy_batch_has_masks_where_the_pipeline_loads_them(name, masks):
     """The benchmark's batch carries instance masks for every model trained on them (Mask2Former's
     loss reads them as Mask R-CNN's does), none for box-only detectors."""
@@ -220,6 +230,8 @@ def test_an_unknown_toolbox_is_a_named_error():
     from pvt_mm import apis
     cfg = Config(dict(default_scope='mmpretrain', train_pipeline=[]))
     for call in (lambda: apis.toolbox(cfg), lambda: bench.toy_batch(cfg, (64, 64))):
-        with pytest.raises(ValueError, match=r"default_scope must be one of \('mmdet', 'mmseg'\), "
-                                             r"got 'mmpretrain'"):
+        with pytest.raises(
+                ValueError,
+                match=r"default_scope must be one of \('mmdet', 'mmseg'\), "
+                r"got 'mmpretrain'"):
             call()

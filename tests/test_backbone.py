@@ -39,10 +39,19 @@ def test_shapes_strides_channels(cls_arch):
 
 
 def test_presets_are_the_papers():
-    expected_depths = {'tiny': [2, 2, 2, 2], 'small': [3, 4, 6, 3], 'medium': [3, 4, 18, 3],
-                       'large': [3, 8, 27, 3], 'b0': [2, 2, 2, 2], 'b1': [2, 2, 2, 2],
-                       'b2': [3, 4, 6, 3], 'b2-li': [3, 4, 6, 3], 'b3': [3, 4, 18, 3],
-                       'b4': [3, 8, 27, 3], 'b5': [3, 6, 40, 3]}
+    expected_depths = {
+        'tiny': [2, 2, 2, 2],
+        'small': [3, 4, 6, 3],
+        'medium': [3, 4, 18, 3],
+        'large': [3, 8, 27, 3],
+        'b0': [2, 2, 2, 2],
+        'b1': [2, 2, 2, 2],
+        'b2': [3, 4, 6, 3],
+        'b2-li': [3, 4, 6, 3],
+        'b3': [3, 4, 18, 3],
+        'b4': [3, 8, 27, 3],
+        'b5': [3, 6, 40, 3]
+    }
     for cls, arch in ALL_ARCHS:
         a = cls.arch_settings[arch]
         assert a['depths'] == expected_depths[arch]
@@ -76,8 +85,8 @@ def test_adaptive_avg_pool_equals_torch(size):
     """The export-friendly 7x7 pooling has adaptive_avg_pool2d's bins (also when it upsamples)."""
     from pvt_mm.models.backbones.pvt import adaptive_avg_pool
     x = torch.randn(2, 5, *size, dtype=torch.float64)
-    torch.testing.assert_close(adaptive_avg_pool(x, 7), F.adaptive_avg_pool2d(x, 7),
-                               rtol=0, atol=1e-14)
+    torch.testing.assert_close(
+        adaptive_avg_pool(x, 7), F.adaptive_avg_pool2d(x, 7), rtol=0, atol=1e-14)
 
 
 def test_eps_as_official():
@@ -120,8 +129,10 @@ def test_overrides():
 
 def test_drop_path_schedule():
     model = PVT(arch='small', drop_path_rate=0.3)
-    rates = [b.drop_path.drop_prob if hasattr(b.drop_path, 'drop_prob') else 0.
-             for s in model.stages for b in s.blocks]
+    rates = [
+        b.drop_path.drop_prob if hasattr(b.drop_path, 'drop_prob') else 0. for s in model.stages
+        for b in s.blocks
+    ]
     assert len(rates) == 16
     assert rates[0] == 0. and rates[-1] == pytest.approx(0.3)
     assert rates == sorted(rates)
@@ -136,7 +147,8 @@ def test_frozen_stages():
     frozen = {k: v.clone() for k, v in model.stages[:2].state_dict().items()}
     live = {k: v.clone() for k, v in model.stages[2:].state_dict().items()}
     assert all(not p.requires_grad for p in model.stages[:2].parameters())
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2,
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                            lr=1e-2,
                             weight_decay=0.1)
     random_projection(model(torch.randn(2, 3, 64, 64))).backward()
     assert all(p.grad is None for p in model.stages[:2].parameters())
@@ -173,8 +185,7 @@ def test_pos_embed_resized_bilinear_from_pretrain_grid():
     assert stage.resized_pos_embed((56, 56)) is stage.pos_embed
     resized = stage.resized_pos_embed((20, 30))
     grid = stage.pos_embed.reshape(1, 56, 56, 64).permute(0, 3, 1, 2)
-    expected = torch.nn.functional.interpolate(grid, (20, 30), mode='bilinear',
-                                               align_corners=False)
+    expected = torch.nn.functional.interpolate(grid, (20, 30), mode='bilinear', align_corners=False)
     assert torch.equal(resized, expected.flatten(2).transpose(1, 2))
 
 

@@ -10,9 +10,17 @@ from pvt_mm.models import convert_state_dict, detect_format, family_of
 
 # Official ImageNet models, millions of parameters (PVT and PVTv2 papers / release).
 OFFICIAL_PARAMS = {
-    (PVT, 'tiny'): 13.23, (PVT, 'small'): 24.49, (PVT, 'medium'): 44.21,
-    (PVT, 'large'): 61.37, (PVTv2, 'b0'): 3.67, (PVTv2, 'b1'): 14.01, (PVTv2, 'b2'): 25.36,
-    (PVTv2, 'b2-li'): 22.55, (PVTv2, 'b3'): 45.24, (PVTv2, 'b4'): 62.56, (PVTv2, 'b5'): 81.96,
+    (PVT, 'tiny'): 13.23,
+    (PVT, 'small'): 24.49,
+    (PVT, 'medium'): 44.21,
+    (PVT, 'large'): 61.37,
+    (PVTv2, 'b0'): 3.67,
+    (PVTv2, 'b1'): 14.01,
+    (PVTv2, 'b2'): 25.36,
+    (PVTv2, 'b2-li'): 22.55,
+    (PVTv2, 'b3'): 45.24,
+    (PVTv2, 'b4'): 62.56,
+    (PVTv2, 'b5'): 81.96,
 }
 
 
@@ -111,8 +119,10 @@ def test_wrong_arch_checkpoint_is_refused(tmp_path):
     path = tmp_path / 'b1.pth'
     torch.save(official(PVTv2, 'b1').state_dict(), path)
     model = PVTv2(arch='b0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    with pytest.raises(CheckpointError, match=re.escape(
-            f"PVTv2: {path} ('official' layout) does not fit the model: fits 0 of")) as err:
+    with pytest.raises(
+            CheckpointError,
+            match=re.escape(
+                f"PVTv2: {path} ('official' layout) does not fit the model: fits 0 of")) as err:
         model.init_weights()
     assert 'stages.0.patch_embed.proj.weight: (64, 3, 7, 7) vs (32, 3, 7, 7)' in str(err.value)
     assert str(err.value).endswith('the weights of another size?')
@@ -122,8 +132,10 @@ def test_malformed_layout_keys_are_named_with_the_file(tmp_path):
     """An mmdet-layout key that is no block's tensor, and a v1 position embedding that is not
     (1, tokens, channels): one error naming the file and the key, not a raw ValueError or
     IndexError from the conversion."""
-    mmdet = {'layers.0.0.projection.weight': torch.zeros(32, 3, 7, 7),
-             'layers.0.1.foo': torch.zeros(1)}
+    mmdet = {
+        'layers.0.0.projection.weight': torch.zeros(32, 3, 7, 7),
+        'layers.0.1.foo': torch.zeros(1)
+    }
     official_v1 = dict(official(PVT, 'tiny').state_dict(), pos_embed1=torch.zeros(64))
     for model, sd, expected in [(PVTv2(arch='b0'), mmdet, '1 unexpected (first: layers.0.1.foo)'),
                                 (PVT(arch='tiny'), official_v1,
@@ -162,8 +174,8 @@ def test_a_new_layout_is_one_entry_of_the_table(tmp_path, monkeypatch):
         for k, v in sd.items():
             yield k[len('enc.'):], k, v
 
-    layout = checkpoint.Layout('enc', lambda k: k.startswith('enc.'), from_enc,
-                               classification_head=False)
+    layout = checkpoint.Layout(
+        'enc', lambda k: k.startswith('enc.'), from_enc, classification_head=False)
     monkeypatch.setattr(checkpoint, 'LAYOUTS', checkpoint.LAYOUTS + (layout, ))
     ref = PVTv2(arch='b0')
     sd = {'enc.' + k: v for k, v in ref.state_dict().items()}
@@ -178,6 +190,8 @@ def test_a_new_layout_is_one_entry_of_the_table(tmp_path, monkeypatch):
     model = PVTv2(arch='b0', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     model.init_weights()
     assert all(torch.equal(v, ref.state_dict()[k]) for k, v in model.state_dict().items())
-    with pytest.raises(CheckpointError, match=r'no known PVT layout \(transformers, timm, pvt_mm, '
-                                              r'official, mmdet, enc\)'):
+    with pytest.raises(
+            CheckpointError,
+            match=r'no known PVT layout \(transformers, timm, pvt_mm, '
+            r'official, mmdet, enc\)'):
         convert_state_dict({'conv1.weight': torch.zeros(1)})

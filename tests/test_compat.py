@@ -59,12 +59,20 @@ def test_tools_silence_known_third_party_warnings_only(tmp_path):
                    "default_scope = 'mmdet'\n"
                    "custom_imports = dict(imports=['noisy'], allow_failed_imports=False)\n")
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
-    proc = subprocess.run([sys.executable, f'{TOOLS}/test.py', str(cfg), 'missing.pth'],
-                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, f'{TOOLS}/test.py',
+                           str(cfg), 'missing.pth'],
+                          cwd=tmp_path,
+                          env=env,
+                          capture_output=True,
+                          text=True)
     assert 'noisy: a warning the tools keep' in proc.stderr, proc.stderr
     assert 'pkg_resources' not in proc.stderr, proc.stderr
     assert proc.stderr.strip().endswith('\nerror: checkpoint not found: missing.pth')
-    proc = subprocess.run([sys.executable, '-c', 'import pvt_mm; from mmengine.config import '
-                           f'Config; Config.fromfile("{cfg}")'], env=env, capture_output=True,
+    proc = subprocess.run([
+        sys.executable, '-c', 'import pvt_mm; from mmengine.config import '
+        f'Config; Config.fromfile("{cfg}")'
+    ],
+                          env=env,
+                          capture_output=True,
                           text=True)
     assert 'pkg_resources is deprecated' in proc.stderr and 'noisy:' in proc.stderr

@@ -30,7 +30,8 @@ def test_backbone_is_one_graph(cls, arch):
     torch._dynamo.reset()
     explained = torch._dynamo.explain(_small(cls, arch))(torch.randn(2, 3, 64, 96))
     assert explained.graph_break_count == 0 and explained.graph_count == 1, [
-        b.reason for b in explained.break_reasons]
+        b.reason for b in explained.break_reasons
+    ]
 
 
 def test_one_compile_serves_every_padded_size():
@@ -50,8 +51,10 @@ def test_one_compile_serves_every_padded_size():
     assert 1 <= len(graphs) <= 2
 
 
-@pytest.mark.skipif(OLD_TORCH, reason=f'torch < {COMPILE_MIN_TORCH}: inductor fails on the '
-                    'CPU attention (test_old_torch_compile_is_one_line)')
+@pytest.mark.skipif(
+    OLD_TORCH,
+    reason=f'torch < {COMPILE_MIN_TORCH}: inductor fails on the '
+    'CPU attention (test_old_torch_compile_is_one_line)')
 def test_compiled_outputs_and_gradients_equal_eager():
     """inductor's code for PVTv2 (the compiled formulations: plain FFN, the depth-wise conv as
     shifted products, NCHW maps; PVT v1 shares its attention) gives eager's outputs and every
@@ -73,8 +76,10 @@ def test_compiled_outputs_and_gradients_equal_eager():
         torch.testing.assert_close(grads[k], p.grad, rtol=1e-10, atol=1e-10, msg=k)
 
 
-@pytest.mark.skipif(OLD_TORCH, reason=f'torch < {COMPILE_MIN_TORCH}: refused '
-                    '(test_old_torch_compile_is_one_line)')
+@pytest.mark.skipif(
+    OLD_TORCH,
+    reason=f'torch < {COMPILE_MIN_TORCH}: refused '
+    '(test_old_torch_compile_is_one_line)')
 def test_quickstart_trains_with_mmengine_compile(tmp_path, monkeypatch, capsys):
     """mmengine's ``compile`` (``--cfg-options compile.backend=...``): mmengine compiles the
     detector's whole train_step and the quickstart config trains one iteration and saves its
@@ -86,12 +91,13 @@ def test_quickstart_trains_with_mmengine_compile(tmp_path, monkeypatch, capsys):
     work = tmp_path / 'work'
     torch._dynamo.reset()
     try:
-        out = tool_in_process(
-            monkeypatch, capsys, tmp_path, 'train.py', QUICKSTART, '--work-dir', work,
-            '--cfg-options', 'compile.backend=aot_eager', *SMALL_TOY, 'toy_data.num_train=2',
-            'train_cfg.max_epochs=1', 'train_cfg.val_begin=100', 'train_dataloader.batch_size=2',
-            'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-            'default_hooks.logger.interval=1')
+        out = tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', QUICKSTART, '--work-dir',
+                              work, '--cfg-options', 'compile.backend=aot_eager', *SMALL_TOY,
+                              'toy_data.num_train=2', 'train_cfg.max_epochs=1',
+                              'train_cfg.val_begin=100', 'train_dataloader.batch_size=2',
+                              'train_dataloader.num_workers=0',
+                              'train_dataloader.persistent_workers=False',
+                              'default_hooks.logger.interval=1')
     finally:
         torch._dynamo.reset()
     assert 'Model has been "compiled"' in out and (work / 'epoch_1.pth').is_file()
@@ -105,8 +111,8 @@ def test_compile_that_cannot_work_is_one_line(tmp_path, monkeypatch):
     import shutil
     monkeypatch.setattr(shutil, 'which', lambda name: None)
     monkeypatch.delenv('CXX', raising=False)
-    msg = in_process(monkeypatch, tmp_path, 'train.py', QUICKSTART, '--work-dir',
-                     tmp_path / 'work', '--cfg-options', 'compile=True', *SMALL_TOY)
+    msg = in_process(monkeypatch, tmp_path, 'train.py', QUICKSTART, '--work-dir', tmp_path / 'work',
+                     '--cfg-options', 'compile=True', *SMALL_TOY)
     if OLD_TORCH:
         assert msg.startswith(f'error: compile: torch {torch.__version__} cannot compile')
     else:
@@ -119,8 +125,8 @@ def test_compile_that_cannot_work_is_one_line(tmp_path, monkeypatch):
 def test_old_torch_compile_is_one_line(tmp_path, monkeypatch):
     """On a torch that cannot compile these models, train.py stops before building anything, in
     one line that says which torch can."""
-    msg = in_process(monkeypatch, tmp_path, 'train.py', QUICKSTART, '--work-dir',
-                     tmp_path / 'work', '--cfg-options', 'compile.backend=aot_eager', *SMALL_TOY)
+    msg = in_process(monkeypatch, tmp_path, 'train.py', QUICKSTART, '--work-dir', tmp_path / 'work',
+                     '--cfg-options', 'compile.backend=aot_eager', *SMALL_TOY)
     assert msg.startswith(f'error: compile: torch {torch.__version__} cannot compile these models')
     assert 'torch >= 2.2' in msg and '\n' not in msg
     assert not (tmp_path / 'work').exists() or not list((tmp_path / 'work').rglob('*.pth'))

@@ -43,24 +43,61 @@ def _paper_params():
     within the rounding. Mask R-CNN 3x is the 1x model.
     """
     one_x = {
-        'retinanet': dict(t=23.0, s=34.2, m=53.9, l=71.1, b0=13.0, b1=23.8, b2=35.1, **{
-            'b2-li': 32.3}, b3=55.0, b4=72.3, b5=91.7),
-        'mask-rcnn': dict(t=32.9, s=44.1, m=63.9, l=81.0, b0=23.5, b1=33.7, b2=45.0, **{
-            'b2-li': 42.2}, b3=64.9, b4=82.2, b5=101.6),
-        'fpn': dict(t=17.0, s=28.2, m=48.0, l=65.1, b0=7.6, b1=17.8, b2=29.1, **{
-            'b2-li': 26.3}, b3=49.0, b4=66.3, b5=85.7),
+        'retinanet':
+        dict(
+            t=23.0,
+            s=34.2,
+            m=53.9,
+            l=71.1,
+            b0=13.0,
+            b1=23.8,
+            b2=35.1,
+            **{'b2-li': 32.3},
+            b3=55.0,
+            b4=72.3,
+            b5=91.7),
+        'mask-rcnn':
+        dict(
+            t=32.9,
+            s=44.1,
+            m=63.9,
+            l=81.0,
+            b0=23.5,
+            b1=33.7,
+            b2=45.0,
+            **{'b2-li': 42.2},
+            b3=64.9,
+            b4=82.2,
+            b5=101.6),
+        'fpn':
+        dict(
+            t=17.0,
+            s=28.2,
+            m=48.0,
+            l=65.1,
+            b0=7.6,
+            b1=17.8,
+            b2=29.1,
+            **{'b2-li': 26.3},
+            b3=49.0,
+            b4=66.3,
+            b5=85.7),
     }
     out = {}
     for fam, sizes in one_x.items():
         for size, params in sizes.items():
             net = f'pvt-{size}' if size in ARCH else f'pvtv2-{size}'
-            name = (f'{fam}_{net}_fpn_1x_coco' if fam != 'fpn' else
-                    f'fpn_{net}_8xb4-40k_ade20k-512x512')
+            name = (f'{fam}_{net}_fpn_1x_coco'
+                    if fam != 'fpn' else f'fpn_{net}_8xb4-40k_ade20k-512x512')
             out[name] = (params, 0.01 * params)
             if fam == 'mask-rcnn' and size.startswith('b'):
                 out[f'mask-rcnn_{net}_fpn_ms-crop-3x_coco'] = (params, 0.01 * params)
-    table4 = {'cascade-mask-rcnn': (83, 80), 'atss': (33, 30), 'gfl': (33, 30),
-              'sparse-rcnn': (107, 104)}
+    table4 = {
+        'cascade-mask-rcnn': (83, 80),
+        'atss': (33, 30),
+        'gfl': (33, 30),
+        'sparse-rcnn': (107, 104)
+    }
     for fam, (b2, b2li) in table4.items():
         for arch, params in (('b2', b2), ('b2-li', b2li)):
             name = (f'sparse-rcnn_pvtv2-{arch}_fpn_300-proposals_crop-ms-480-800-3x_coco'
@@ -111,8 +148,9 @@ def test_config_builds_as_listed(meta):
     assert info['Batch Size'] == gpus * cfg.train_dataloader.batch_size
     if name.startswith(FRAMEWORK_PREFIXES):  # no PVTv2 number published
         assert 'Results' not in meta and 'Weights' not in meta
-    assert info.get('Epochs', info.get('Iterations')) == cfg.train_cfg.get(
-        'max_epochs', cfg.train_cfg.get('max_iters'))
+    assert info.get('Epochs',
+                    info.get('Iterations')) == cfg.train_cfg.get('max_epochs',
+                                                                 cfg.train_cfg.get('max_iters'))
     amp = cfg.optim_wrapper.get('type') == 'AmpOptimWrapper'
     assert amp == ('Mixed Precision Training' in info['Training Techniques'])
     if name in OFFICIAL:  # a paper's config (parsing takes a second: once per config)
@@ -130,8 +168,11 @@ def test_config_builds_as_listed(meta):
 
 
 def test_every_paper_config_has_an_official_recipe_row():
-    paper = {osp.basename(p)[:-3] for p in glob.glob(osp.join(CONFIGS, 'pvt*', '*.py'))
-             if not osp.basename(p).startswith(FRAMEWORK_PREFIXES)}
+    paper = {
+        osp.basename(p)[:-3]
+        for p in glob.glob(osp.join(CONFIGS, 'pvt*', '*.py'))
+        if not osp.basename(p).startswith(FRAMEWORK_PREFIXES)
+    }
     assert paper == set(OFFICIAL)
     assert {key for _, key in OFFICIAL.values()} == set(RECIPES)
 
@@ -153,16 +194,15 @@ def assert_official_recipe(name, cfg):
         assert (main.power, main.eta_min, main.by_epoch, main.end) == (0.9, 0.0, False, length)
         milestones = 'poly'
     else:
-        assert (main.type, main.by_epoch, main.gamma, main.end) == (
-            'MultiStepLR', True, 0.1, length), name
+        assert (main.type, main.by_epoch, main.gamma, main.end) == ('MultiStepLR', True, 0.1,
+                                                                    length), name
         milestones = main.milestones
     custom_keys = wrapper.get('paramwise_cfg', {}).get('custom_keys')
-    got = Recipe(
-        wrapper.optimizer.type, wrapper.optimizer.lr, wrapper.optimizer.weight_decay,
-        cfg.train_dataloader.batch_size, cfg.auto_scale_lr.base_batch_size, length, milestones,
-        warmup, 'amp' if wrapper.get('type') == 'AmpOptimWrapper' else 'fp32',
-        (wrapper.get('clip_grad') or {}).get('max_norm'),
-        custom_keys.to_dict() if custom_keys is not None else None)
+    got = Recipe(wrapper.optimizer.type, wrapper.optimizer.lr, wrapper.optimizer.weight_decay,
+                 cfg.train_dataloader.batch_size, cfg.auto_scale_lr.base_batch_size, length,
+                 milestones, warmup, 'amp' if wrapper.get('type') == 'AmpOptimWrapper' else 'fp32',
+                 (wrapper.get('clip_grad') or {}).get('max_norm'),
+                 custom_keys.to_dict() if custom_keys is not None else None)
     want = RECIPES[key]
     assert got == want._replace(lr=pytest.approx(want.lr, rel=1e-12)), official_file
     if got.precision == 'amp':
@@ -188,8 +228,8 @@ def test_segmentation_hyper_parameters():
     assert cfg.default_scope == 'mmseg'
     assert cfg.train_cfg.val_interval == 4000 and cfg.default_hooks.checkpoint.interval == 4000
     head = cfg.model.decode_head
-    assert (head.type, head.channels, head.dropout_ratio, head.num_classes) == (
-        'FPNHead', 128, 0.1, 150)
+    assert (head.type, head.channels, head.dropout_ratio, head.num_classes) == ('FPNHead', 128, 0.1,
+                                                                                150)
     assert head.norm_cfg.type == 'SyncBN'
     assert cfg.model.neck.num_outs == 4 and cfg.model.neck.out_channels == 256
     train = {t.type: t for t in cfg.train_dataloader.dataset.pipeline}
@@ -239,9 +279,15 @@ def test_tools_run_from_another_directory_with_scope_config(tmp_path, monkeypatc
     import sys
     cfg = tmp_path / 'mine.py'
     cfg.write_text("_base_ = 'pvt_mm::pvt/retinanet_pvt-t_fpn_1x_coco.py'\n")
-    proc = subprocess.run([sys.executable, osp.join(osp.dirname(CONFIGS), 'tools', 'test.py'),
-                           str(cfg), str(tmp_path / 'missing.pth')], cwd=tmp_path,
-                          capture_output=True, text=True)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(osp.dirname(CONFIGS), 'tools', 'test.py'),
+        str(cfg),
+        str(tmp_path / 'missing.pth')
+    ],
+                          cwd=tmp_path,
+                          capture_output=True,
+                          text=True)
     assert proc.returncode != 0 and 'missing.pth' in proc.stderr
     assert 'pvt_mm::' not in proc.stderr  # the config itself parsed
     msg = in_process(monkeypatch, tmp_path, 'train.py', tmp_path / 'nope.py')
@@ -263,8 +309,8 @@ def test_3x_heads_are_the_official_ones():
     stds = [h.bbox_coder.target_stds for h in cascade.roi_head.bbox_head]
     assert stds == [[0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1], [0.033, 0.033, 0.067, 0.067]]
     for head in cascade.roi_head.bbox_head:
-        assert (head.type, head.num_shared_convs, head.num_shared_fcs, head.fc_out_channels) == (
-            'ConvFCBBoxHead', 4, 1, 1024)
+        assert (head.type, head.num_shared_convs, head.num_shared_fcs,
+                head.fc_out_channels) == ('ConvFCBBoxHead', 4, 1, 1024)
         assert head.norm_cfg.type == 'SyncBN' and not head.reg_class_agnostic
         assert head.reg_decoded_bbox and head.loss_bbox == dict(type='GIoULoss', loss_weight=10.)
     assert cascade.neck.get('start_level', 0) == 0 and cascade.neck.num_outs == 5
@@ -280,20 +326,20 @@ def test_3x_heads_are_the_official_ones():
             model.pop('_scope_', None)  # set by mmengine on configs inherited via mmdet::
         assert ours == ref, fam
     atss = Config.fromfile(osp.join(CONFIGS, _3x('atss', 'b2'))).model
-    assert (atss.neck.start_level, atss.neck.add_extra_convs, atss.neck.num_outs) == (
-        1, 'on_output', 5)
+    assert (atss.neck.start_level, atss.neck.add_extra_convs,
+            atss.neck.num_outs) == (1, 'on_output', 5)
     assert atss.bbox_head.loss_bbox.type == 'GIoULoss' and atss.test_cfg.nms.iou_threshold == 0.6
     gfl = Config.fromfile(osp.join(CONFIGS, _3x('gfl', 'b2'))).model.bbox_head
-    assert (gfl.loss_cls.type, gfl.loss_cls.beta, gfl.loss_dfl.loss_weight, gfl.reg_max) == (
-        'QualityFocalLoss', 2.0, 0.25, 16)
+    assert (gfl.loss_cls.type, gfl.loss_cls.beta, gfl.loss_dfl.loss_weight,
+            gfl.reg_max) == ('QualityFocalLoss', 2.0, 0.25, 16)
 
 
 def test_sparse_rcnn_model():
     for arch in V2_ARCHS:
         cfg = Config.fromfile(osp.join(CONFIGS, _3x('sparse-rcnn', arch)))
         model = cfg.model
-        assert (model.neck.start_level, model.neck.add_extra_convs, model.neck.num_outs) == (
-            0, 'on_input', 4)
+        assert (model.neck.start_level, model.neck.add_extra_convs,
+                model.neck.num_outs) == (0, 'on_input', 4)
         assert model.rpn_head.num_proposals == 300 and model.roi_head.num_stages == 6
         assert cfg.optim_wrapper.clip_grad.norm_type == 2
 
@@ -303,8 +349,9 @@ def test_detr_and_retinanet_640_models_and_pipelines():
     assert detr.model.backbone.out_indices == (3, ) and detr.model.neck.in_channels == [512]
     assert detr.model.data_preprocessor.pad_size_divisor == 32
     train = [t.type for t in detr.train_dataloader.dataset.pipeline]
-    assert train == ['LoadImageFromFile', 'LoadAnnotations', 'RandomChoiceResize', 'RandomFlip',
-                     'PackDetInputs']  # resize, then flip; no crop branch
+    assert train == [
+        'LoadImageFromFile', 'LoadAnnotations', 'RandomChoiceResize', 'RandomFlip', 'PackDetInputs'
+    ]  # resize, then flip; no crop branch
     scales = detr.train_dataloader.dataset.pipeline[2].scales
     assert scales == [(1333, s) for s in range(640, 801, 32)]
     r640 = Config.fromfile(osp.join(CONFIGS, 'pvt/retinanet_pvt-s_fpn_1x_coco-640.py'))
@@ -337,17 +384,22 @@ def test_3x_train_pipeline_takes_both_branches(rel):
         h, w = 300, 400
         boxes = np.array([[40, 50, 200, 220], [250, 30, 380, 150]], np.float32)
         masks = BitmapMasks(np.zeros((2, h, w), np.uint8), h, w)
-        out = pipeline(dict(img=rng.integers(0, 255, (h, w, 3), np.uint8), img_shape=(h, w),
-                            ori_shape=(h, w), gt_bboxes=boxes, gt_masks=masks,
-                            gt_bboxes_labels=np.array([0, 1]),
-                            gt_ignore_flags=np.zeros(2, bool)))
+        out = pipeline(
+            dict(
+                img=rng.integers(0, 255, (h, w, 3), np.uint8),
+                img_shape=(h, w),
+                ori_shape=(h, w),
+                gt_bboxes=boxes,
+                gt_masks=masks,
+                gt_bboxes_labels=np.array([0, 1]),
+                gt_ignore_flags=np.zeros(2, bool)))
         oh, ow = out['img'].shape[:2]
         assert out['img_shape'] == (oh, ow) and max(oh, ow) <= 1333
         shorts.add(min(oh, ow))
         aspects.add(round(ow / oh, 2) == round(w / h, 2))
         flips.add(out['flip'])
-        b = np.asarray(out['gt_bboxes'].tensor if hasattr(out['gt_bboxes'], 'tensor') else
-                       out['gt_bboxes'])
+        b = np.asarray(
+            out['gt_bboxes'].tensor if hasattr(out['gt_bboxes'], 'tensor') else out['gt_bboxes'])
         assert (b[:, 2] <= ow + 1e-3).all() and (b[:, 3] <= oh + 1e-3).all()
     assert aspects == {True, False} and flips == {True, False}
     assert shorts <= set(range(480, 801, 32)) and len(shorts) > 5
@@ -383,7 +435,10 @@ def _imports_a_namespace_package(cwd):
     import subprocess
     import sys
     out = subprocess.run([sys.executable, '-c', 'import pvt_mm; print(pvt_mm.__file__)'],
-                         cwd=cwd, capture_output=True, text=True, check=True).stdout
+                         cwd=cwd,
+                         capture_output=True,
+                         text=True,
+                         check=True).stdout
     return out.strip() == 'None'
 
 
@@ -404,8 +459,11 @@ def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):
         "model = dict(bbox_head=dict(num_classes=20))\n")
     code = ("from pvt_mm.apis import load_config; "
             "print(load_config('{}').model.bbox_head.num_classes)")
-    proc = subprocess.run([sys.executable, '-c', code.format('my_project/configs/my_retinanet.py')],
-                          cwd=tmp_path, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, '-c',
+                           code.format('my_project/configs/my_retinanet.py')],
+                          cwd=tmp_path,
+                          capture_output=True,
+                          text=True)
     if _imports_a_namespace_package(tmp_path):
         assert proc.returncode != 0
         assert f'found the folder {tmp_path / "pvt_mm"}' in proc.stderr
@@ -419,15 +477,23 @@ def test_clone_named_pvt_mm_in_the_current_directory(tmp_path):
     shadow = ('import sys, types; package = types.ModuleType("pvt_mm"); '
               f'package.__path__ = {path!r}; sys.modules["pvt_mm"] = package; '
               'import pvt_mm.compat')
-    proc = subprocess.run([sys.executable, '-c', shadow], cwd=tmp_path, capture_output=True,
+    proc = subprocess.run([sys.executable, '-c', shadow],
+                          cwd=tmp_path,
+                          capture_output=True,
                           text=True)
     assert proc.returncode != 0 and f'found the folder {tmp_path / "pvt_mm"}' in proc.stderr
-    proc = subprocess.run([sys.executable, '-c', code.format('configs/my_retinanet.py')],
-                          cwd=tmp_path / 'my_project', capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, '-c', code.format('configs/my_retinanet.py')],
+        cwd=tmp_path / 'my_project',
+        capture_output=True,
+        text=True)
     assert proc.returncode == 0 and proc.stdout.strip() == '20', proc.stderr[-2000:]
-    proc = subprocess.run([sys.executable, 'pvt_mm/tools/test.py',
-                           'my_project/configs/my_retinanet.py', 'missing.pth'], cwd=tmp_path,
-                          capture_output=True, text=True)
+    proc = subprocess.run([
+        sys.executable, 'pvt_mm/tools/test.py', 'my_project/configs/my_retinanet.py', 'missing.pth'
+    ],
+                          cwd=tmp_path,
+                          capture_output=True,
+                          text=True)
     assert proc.stderr.strip().splitlines()[-1] == 'error: checkpoint not found: missing.pth'
 
 
@@ -439,8 +505,7 @@ def _readme_block(first_line):
     return readme[start:readme.index('```', start)]
 
 
-def test_readme_downstream_config_trains_on_a_custom_coco_dataset(tmp_path, monkeypatch,
-                                                                  capsys):
+def test_readme_downstream_config_trains_on_a_custom_coco_dataset(tmp_path, monkeypatch, capsys):
     """The README's complete downstream config, as written there, on a COCO-format dataset in
     the layout it names: trains an epoch and writes COCO AP (with its classes left out of
     metainfo, mmdet would have nothing to train on); tools/train.py runs in this process."""
@@ -459,16 +524,26 @@ def test_readme_downstream_config_trains_on_a_custom_coco_dataset(tmp_path, monk
         shutil.copy(f'{toy}/coco/annotations/instances_{coco_split}2017.json',
                     shapes / 'annotations' / f'{split}.json')
         shutil.copytree(f'{toy}/coco/{coco_split}2017', shapes / 'images' / split)
-    small = [f'{split}_dataloader.{k}' for split in ('train', 'val', 'test')
-             for k in ('num_workers=0', 'persistent_workers=False')]
-    out = tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', path, '--work-dir',
-                          tmp_path / 'work', '--cfg-options',
-                          'model.backbone.init_cfg=None', 'train_cfg.max_epochs=1',  # offline
-                          'train_dataloader.batch_size=2',
-                          'train_dataloader.dataset.pipeline.2.scale=(160,128)',
-                          'val_dataloader.dataset.pipeline.1.scale=(160,128)',
-                          'model.test_cfg.score_thr=0.0',  # an untrained model's boxes
-                          *small)
+    small = [
+        f'{split}_dataloader.{k}' for split in ('train', 'val', 'test')
+        for k in ('num_workers=0', 'persistent_workers=False')
+    ]
+    out = tool_in_process(
+        monkeypatch,
+        capsys,
+        tmp_path,
+        'train.py',
+        path,
+        '--work-dir',
+        tmp_path / 'work',
+        '--cfg-options',
+        'model.backbone.init_cfg=None',
+        'train_cfg.max_epochs=1',  # offline
+        'train_dataloader.batch_size=2',
+        'train_dataloader.dataset.pipeline.2.scale=(160,128)',
+        'val_dataloader.dataset.pipeline.1.scale=(160,128)',
+        'model.test_cfg.score_thr=0.0',  # an untrained model's boxes
+        *small)
     assert re.search(r'Epoch\(train\) +\[1\]\[2/2\]', out), out[-3000:]
     assert re.search(r'coco/bbox_mAP: \d\.\d+', out), out[-3000:]
 
@@ -477,8 +552,8 @@ def test_tools_config_text_is_the_config_unformatted():
     """The text the tools log and dump into the work dir (not yapf-formatted: pvt_mm.cli) reads
     back as the same config."""
     from pvt_mm import cli
-    cfg = cli.load_config(osp.join(CONFIGS, 'pvtv2/mask-rcnn_pvtv2-b0_fpn_ms-crop-3x_coco.py'),
-                          work_dir='work')
+    cfg = cli.load_config(
+        osp.join(CONFIGS, 'pvtv2/mask-rcnn_pvtv2-b0_fpn_ms-crop-3x_coco.py'), work_dir='work')
     text = cfg.pretty_text
     assert 'auto_scale_lr=dict(\n    base_batch_size=16,' in text  # a key per line, no yapf
     assert Config.fromstring(text, '.py').to_dict() == cfg.to_dict()

@@ -122,11 +122,12 @@ def test_amp_optim_wrapper_training(dtype):
     finite losses that fall on a fixed batch, float32 parameters updated."""
     torch.manual_seed(0)
     model = PVTv2(arch='b0', with_cp=True).to(CUDA).train()
-    wrapper = AmpOptimWrapper(optimizer=torch.optim.AdamW(model.parameters(), lr=1e-3),
-                              dtype=dtype)
+    wrapper = AmpOptimWrapper(optimizer=torch.optim.AdamW(model.parameters(), lr=1e-3), dtype=dtype)
     x = torch.randn(2, 3, 128, 128, device=CUDA)
-    targets = [torch.randn(2, c, 128 // s, 128 // s, device=CUDA)
-               for c, s in zip(model.arch['embed_dims'], (4, 8, 16, 32))]
+    targets = [
+        torch.randn(2, c, 128 // s, 128 // s, device=CUDA)
+        for c, s in zip(model.arch['embed_dims'], (4, 8, 16, 32))
+    ]
     before = [p.detach().clone() for p in model.parameters()]
     losses = []
     for _ in range(5):

@@ -40,8 +40,10 @@ def test_backbone_variants_export_torchscript(cls, arch, tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         deployment.export_onnx(module, images[0], str(tmp_path / 'm.onnx'), dynamic=True)
-    traced = [f'{w.filename}: {w.message}' for w in caught
-              if issubclass(w.category, torch.jit.TracerWarning)]
+    traced = [
+        f'{w.filename}: {w.message}' for w in caught
+        if issubclass(w.category, torch.jit.TracerWarning)
+    ]
     assert not traced  # the backbone's input check is not traced
     results = deployment.check_onnx(str(tmp_path / 'm.onnx'), module, images)
     assert [size for size, _, _ in results] == SIZES
@@ -55,14 +57,14 @@ def test_backbone_variants_export_torchscript(cls, arch, tmp_path):
 DYNAMO = [(PVT, 'tiny'), (PVTv2, 'b2-li')]
 
 
-@pytest.mark.skipif(not deployment.HAS_DYNAMO_EXPORT,
-                    reason='torch < 2.5: torch.onnx.export has no torch.export-based exporter')
+@pytest.mark.skipif(
+    not deployment.HAS_DYNAMO_EXPORT,
+    reason='torch < 2.5: torch.onnx.export has no torch.export-based exporter')
 @pytest.mark.parametrize('cls,arch', DYNAMO, ids=[f'{c.__name__}-{a}' for c, a in DYNAMO])
 def test_backbone_variants_export_with_dynamo(cls, arch, tmp_path):
     module = _backbone(cls, arch, depths=[1, 1, 1, 1])
     images = _images()
-    deployment.export_onnx(module, images[0], str(tmp_path / 'm.onnx'), dynamic=True,
-                           dynamo=True)
+    deployment.export_onnx(module, images[0], str(tmp_path / 'm.onnx'), dynamic=True, dynamo=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ['m.onnx']  # weights inside, one file
     results = deployment.check_onnx(str(tmp_path / 'm.onnx'), module, images)
     assert [s for s, _, _ in results] == SIZES and all(e <= 1e-4 for _, e, _ in results)
@@ -80,6 +82,7 @@ def test_check_refuses_a_file_that_does_not_match(tmp_path):
 def test_export_tool_whole_models_and_refusals(tmp_path, monkeypatch, capsys):
     """tools/deployment/export_onnx.py (run in this process) on a detector with a dynamic size and
     a segmentor at a fixed one; what it cannot export is refused in one line."""
+
     def export(rel, *args):
         return in_process(monkeypatch, tmp_path, 'deployment/export_onnx.py', config(rel),
                           '--shape', *args)
@@ -92,9 +95,8 @@ def test_export_tool_whole_models_and_refusals(tmp_path, monkeypatch, capsys):
     assert export('pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py', 256, 256) is None
     assert 'exported EncoderDecoder' in capsys.readouterr().out
     assert (tmp_path / 'work_dirs/onnx/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.onnx').is_file()
-    refused = [
-        (['pvtv2/mask-rcnn_pvtv2-b0_fpn_1x_coco.py'], 'only single-stage detectors and seg'),
-        (['pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py', '--dynamic'], 'fixed size')]
+    refused = [(['pvtv2/mask-rcnn_pvtv2-b0_fpn_1x_coco.py'], 'only single-stage detectors and seg'),
+               (['pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py', '--dynamic'], 'fixed size')]
     for args, reason in refused:
         msg = export(args[0], 256, 256, *args[1:])
         assert msg.startswith('error: ') and reason in msg, msg
@@ -125,8 +127,9 @@ def test_export_tool_loads_a_checkpoint(tmp_path, monkeypatch):
     assert msg.startswith('error: ') and f'{tmp_path / "other.pth"}: no PVT weights found' in msg
 
 
-@pytest.mark.skipif(deployment.HAS_DYNAMO_EXPORT,
-                    reason='torch >= 2.5 has the torch.export-based exporter (tested above)')
+@pytest.mark.skipif(
+    deployment.HAS_DYNAMO_EXPORT,
+    reason='torch >= 2.5 has the torch.export-based exporter (tested above)')
 def test_dynamo_export_on_older_torch_is_a_named_refusal(tmp_path):
     module = _backbone(PVTv2, 'b0', depths=[1, 1, 1, 1])
     with pytest.raises(ValueError, match=r'needs torch >= 2\.5 .*export without --dynamo'):

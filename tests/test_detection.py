@@ -17,8 +17,8 @@ FRAMEWORKS = {
     'cascade-mask-rcnn-3x': ('pvtv2/cascade-mask-rcnn_pvtv2-b0_fpn_ms-crop-3x_coco.py', True),
     'atss-3x': ('pvtv2/atss_pvtv2-b0_fpn_ms-crop-3x_coco.py', False),
     'gfl-3x': ('pvtv2/gfl_pvtv2-b0_fpn_ms-crop-3x_coco.py', False),
-    'sparse-rcnn-3x': ('pvtv2/sparse-rcnn_pvtv2-b0_fpn_300-proposals_crop-ms-480-800-3x_coco.py',
-                       False),
+    'sparse-rcnn-3x':
+    ('pvtv2/sparse-rcnn_pvtv2-b0_fpn_300-proposals_crop-ms-480-800-3x_coco.py', False),
     'detr': ('pvt/detr_pvt-s_8xb2-50e_coco.py', False),
     'retinanet-640': ('pvt/retinanet_pvt-s_fpn_1x_coco-640.py', False),
 }
@@ -48,12 +48,17 @@ def test_trains_and_tests_on_toy_data(tmp_path, monkeypatch, capsys, name):
         # input projection and queries; official backbone names) evaluates the same.
         official = tmp_path / 'detr_official_layout.pth'
         torch.save({'state_dict': to_mmdet2_detr(load_weights(work / 'epoch_1.pth'))}, official)
-        out = tool_in_process(monkeypatch, capsys, tmp_path, 'test.py', cfg, official,
-                              '--work-dir', tmp_path / 'test2')
+        out = tool_in_process(monkeypatch, capsys, tmp_path, 'test.py', cfg, official, '--work-dir',
+                              tmp_path / 'test2')
         assert 'Converted an mmdet 2.x DETR checkpoint' in out
         again = written_metrics(tmp_path / 'test2')
-        assert {k: v for k, v in again.items() if k.startswith('coco/')} == {
-            k: v for k, v in metrics.items() if k.startswith('coco/')}
+        assert {
+            k: v
+            for k, v in again.items() if k.startswith('coco/')
+        } == {
+            k: v
+            for k, v in metrics.items() if k.startswith('coco/')
+        }
 
 
 def to_mmdet2_detr(state_dict):

@@ -15,8 +15,10 @@ from pvt_mm.fileio import CheckpointError
 from hostile_files import MARKER, corpus
 from tools_helper import config, in_process
 
-TRAIN = ['train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
-         'train_cfg.max_epochs=1']
+TRAIN = [
+    'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+    'train_cfg.max_epochs=1'
+]
 SMALL_TOY_DATA = dict(num_train=2, num_val=2, size=(128, 160))
 ENTRIES = ('init_cfg', 'load_from', 'resume', 'test', 'convert', 'export', 'demo', 'hook')
 
@@ -31,10 +33,14 @@ def setup(tmp_path_factory):
     from pvt_mm.apis import load_config, write_toy_data
     root = tmp_path_factory.mktemp('entries')
     (root / 'corpus').mkdir()
-    entries = {name: e for name, e in corpus(root / 'corpus').items()
-               if not name.startswith(('build-', 'slotstate-'))}
-    cfg = load_config(config('quickstart/retinanet_pvtv2-b0_fpn_toy.py'),
-                      dict(work_dir=str(root / 'work'), toy_data=SMALL_TOY_DATA))
+    entries = {
+        name: e
+        for name, e in corpus(root / 'corpus').items()
+        if not name.startswith(('build-', 'slotstate-'))
+    }
+    cfg = load_config(
+        config('quickstart/retinanet_pvtv2-b0_fpn_toy.py'),
+        dict(work_dir=str(root / 'work'), toy_data=SMALL_TOY_DATA))
     cfg.dump(str(root / 'retinanet.py'))
     cwd = os.getcwd()
     os.chdir(root)  # where the tools run: the config's data root is relative
@@ -83,8 +89,7 @@ def _run(entry, path, root, runner, monkeypatch):
 
 
 @pytest.mark.parametrize('entry', ENTRIES)
-def test_every_corpus_file_is_one_named_line_through_every_entry_point(entry, setup,
-                                                                       monkeypatch):
+def test_every_corpus_file_is_one_named_line_through_every_entry_point(entry, setup, monkeypatch):
     """Hostile files: one line, ``error: <file>: <problem>``. The other files (a list, a
     ``state_dict`` of None, weights of no model here, an mmengine checkpoint of another model)
     either run where that is right (demo draws with what it could load) or fail the same way;

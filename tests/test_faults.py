@@ -21,17 +21,22 @@ from tools_helper import (ROOT, SMALL_TOY, TOOLS, built_once, config, hub_cache,
 
 RETINANET = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
 FPN = config('quickstart/fpn_pvtv2-b0_toy-192x192.py')
-NO_WORKERS = [f'{split}_dataloader.{k}' for split in ('train', 'val', 'test')
-              for k in ('num_workers=0', 'persistent_workers=False')]
-DET = [*SMALL_TOY, *NO_WORKERS, 'train_dataloader.batch_size=2', 'train_cfg.max_epochs=1',
-       'train_cfg.val_begin=100', 'default_hooks.logger.interval=1',
-       'default_hooks.checkpoint.interval=1']
+NO_WORKERS = [
+    f'{split}_dataloader.{k}' for split in ('train', 'val', 'test')
+    for k in ('num_workers=0', 'persistent_workers=False')
+]
+DET = [
+    *SMALL_TOY, *NO_WORKERS, 'train_dataloader.batch_size=2', 'train_cfg.max_epochs=1',
+    'train_cfg.val_begin=100', 'default_hooks.logger.interval=1',
+    'default_hooks.checkpoint.interval=1'
+]
 
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     """A real checkpoint: RetinaNet PVTv2-b0 trained one epoch on the toy data by tools/train.py
     in this process (once for both xdist workers; the tests only read it)."""
+
     def build(root):
         with pytest.MonkeyPatch.context() as monkeypatch:
             msg = in_process(monkeypatch, root, 'train.py', RETINANET, '--work-dir', root / 'work',
@@ -57,8 +62,7 @@ def files(trained, tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize('entry', ['init_cfg', 'load_from', 'resume', 'test', 'convert',
-                                   'export'])
+@pytest.mark.parametrize('entry', ['init_cfg', 'load_from', 'resume', 'test', 'convert', 'export'])
 def test_every_entry_point_reads_through_the_one_reader(entry, files, trained, tmp_path,
                                                         monkeypatch):
     """Each tool argument or config key that takes a checkpoint reads it with pvt_mm's reader:
@@ -71,19 +75,19 @@ def test_every_entry_point_reads_through_the_one_reader(entry, files, trained, t
 
     def run_entry(path, *extra):
         if entry == 'init_cfg':
-            return in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--cfg-options',
-                              *DET, 'model.backbone.init_cfg._delete_=True',
+            return in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--cfg-options', *DET,
+                              'model.backbone.init_cfg._delete_=True',
                               'model.backbone.init_cfg.type=Pretrained',
                               f'model.backbone.init_cfg.checkpoint={path}', *extra)
         if entry == 'load_from':
-            return in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--cfg-options',
-                              *DET, f'load_from={path}', *extra)
+            return in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--cfg-options', *DET,
+                              f'load_from={path}', *extra)
         if entry == 'resume':
             return in_process(monkeypatch, cwd, 'train.py', RETINANET, *work, '--resume', path,
                               '--cfg-options', *DET, *extra)
         if entry == 'test':
-            return in_process(monkeypatch, cwd, 'test.py', RETINANET, path, *work,
-                              '--cfg-options', *DET, 'model.test_cfg.score_thr=0.0', *extra)
+            return in_process(monkeypatch, cwd, 'test.py', RETINANET, path, *work, '--cfg-options',
+                              *DET, 'model.test_cfg.score_thr=0.0', *extra)
         if entry == 'convert':
             return in_process(monkeypatch, cwd, 'model_converters/convert_pvt.py', path,
                               tmp_path / 'out.pth')
@@ -112,15 +116,17 @@ def test_every_entry_point_reads_through_the_one_reader(entry, files, trained, t
         assert msg.startswith('error: hf-hub:someone/missing: could not be fetched')
 
 
-def test_test_py_refuses_a_checkpoint_that_leaves_weights_unset(trained, tmp_path,
-                                                                monkeypatch, capsys):
+def test_test_py_refuses_a_checkpoint_that_leaves_weights_unset(trained, tmp_path, monkeypatch,
+                                                                capsys):
     cwd, ckpt = trained
     partial = read_checkpoint(str(ckpt))
-    partial['state_dict'] = {k: v for k, v in partial['state_dict'].items()
-                             if not k.startswith('bbox_head.')}
+    partial['state_dict'] = {
+        k: v
+        for k, v in partial['state_dict'].items() if not k.startswith('bbox_head.')
+    }
     torch.save(partial, tmp_path / 'no_head.pth')
-    msg = in_process(monkeypatch, cwd, 'test.py', RETINANET, tmp_path / 'no_head.pth',
-                     '--work-dir', tmp_path / 'w', '--cfg-options', *DET)
+    msg = in_process(monkeypatch, cwd, 'test.py', RETINANET, tmp_path / 'no_head.pth', '--work-dir',
+                     tmp_path / 'w', '--cfg-options', *DET)
     assert msg.startswith(f'error: {tmp_path / "no_head.pth"}: fits ')
     fitted, total = map(int, re.search(r'fits (\d+) of the model\'s (\d+) tensors', msg).groups())
     assert 0 < fitted < total and 'missing (first: bbox_head.' in msg
@@ -137,15 +143,20 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, monkeypatch, capsys):
     half (a kill while saving, with a tool that does not save atomically), --resume without a
     path says so and starts from the one before, with the same result. The killed run is a
     process of its own; the uninterrupted run and the resumed ones run train.py in this one."""
-    opts = ['--cfg-options', *DET, 'toy_data.num_train=4', 'train_cfg.max_epochs=4',
-            'default_hooks.checkpoint.interval=1', 'model.backbone.drop_path_rate=0.1']
+    opts = [
+        '--cfg-options', *DET, 'toy_data.num_train=4', 'train_cfg.max_epochs=4',
+        'default_hooks.checkpoint.interval=1', 'model.backbone.drop_path_rate=0.1'
+    ]
     tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', RETINANET, '--work-dir',
                     tmp_path / 'full', *opts)
     work = tmp_path / 'killed'
-    proc = subprocess.Popen([sys.executable, osp.join(TOOLS, 'train.py'), RETINANET,
-                             '--work-dir', work, *opts], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=dict(os.environ, OMP_NUM_THREADS=str(torch.get_num_threads())))
+    proc = subprocess.Popen(
+        [sys.executable,
+         osp.join(TOOLS, 'train.py'), RETINANET, '--work-dir', work, *opts],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ, OMP_NUM_THREADS=str(torch.get_num_threads())))
     last = work / 'last_checkpoint'
     deadline = time.time() + 300
     while not (last.is_file() and last.read_text().endswith('epoch_2.pth')):
@@ -185,9 +196,14 @@ custom_hooks = [dict(type='RNGStateHook'), dict(type='CheckpointFitHook'),
                 dict(type='FileSizeLimitHook', after_epoch=1, limit_bytes=1 << 20)]
 """)
     work = tmp_path / 'work'
-    proc = subprocess.run([sys.executable, osp.join(TOOLS, 'train.py'), child, '--work-dir',
-                           work, '--cfg-options', *DET, 'train_cfg.max_epochs=2'], cwd=tmp_path,
-                          capture_output=True, text=True)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(TOOLS, 'train.py'), child, '--work-dir', work, '--cfg-options', *DET,
+        'train_cfg.max_epochs=2'
+    ],
+                          cwd=tmp_path,
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1] == (
         f'error: {work / "epoch_2.pth"}: could not be written (File too large); the file under '
@@ -210,8 +226,10 @@ def test_unusable_work_dir_fails_at_start(tool_name, trained, tmp_path, monkeypa
 def test_ddp_gradients_keep_parameter_layout_and_equal_single_process(tmp_path):
     """2-process CPU DDP of a PVTv2 backbone: no 'Grad strides do not match bucket view strides'
     warning (every gradient in its parameter's layout), gradients equal to one process's."""
-    out = run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-               '--master_port=29521', osp.join(ROOT, 'tests', 'dist_grad_check.py')],
+    out = run([
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29521',
+        osp.join(ROOT, 'tests', 'dist_grad_check.py')
+    ],
               cwd=tmp_path)
     assert out.count('CHECKED') == 2
     assert 'Grad strides do not match' not in out
@@ -227,14 +245,28 @@ def test_multi_node_launch_trains_identically_on_both_nodes(tmp_path):
 custom_imports = dict(imports=['pvt_mm', 'pvt_mm.testing'], allow_failed_imports=False)
 custom_hooks = [dict(type='RNGStateHook'), dict(type='DumpRankWeightsHook', out_dir='{dump}')]
 """)
-    env = dict(os.environ, NNODES='2', MASTER_ADDR='127.0.0.1', PORT='29522',
-               OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
-    cmd = ['bash', osp.join(TOOLS, 'dist_train.sh'), child, '1', '--work-dir', tmp_path / 'work',
-           '--cfg-options', *SMALL_TOY, *NO_WORKERS, 'train_cfg.max_iters=4',
-           'train_cfg.val_interval=100', 'train_dataloader.batch_size=2']
-    nodes = [subprocess.Popen(list(map(str, cmd)), cwd=tmp_path, env=dict(env, NODE_RANK=str(r)),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for r in (0, 1)]
+    env = dict(
+        os.environ,
+        NNODES='2',
+        MASTER_ADDR='127.0.0.1',
+        PORT='29522',
+        OMP_NUM_THREADS='1',
+        PYTHONUNBUFFERED='1')
+    cmd = [
+        'bash',
+        osp.join(TOOLS, 'dist_train.sh'), child, '1', '--work-dir', tmp_path / 'work',
+        '--cfg-options', *SMALL_TOY, *NO_WORKERS, 'train_cfg.max_iters=4',
+        'train_cfg.val_interval=100', 'train_dataloader.batch_size=2'
+    ]
+    nodes = [
+        subprocess.Popen(
+            list(map(str, cmd)),
+            cwd=tmp_path,
+            env=dict(env, NODE_RANK=str(r)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True) for r in (0, 1)
+    ]
     outs = [n.communicate(timeout=600)[0] for n in nodes]
     assert [n.returncode for n in nodes] == [0, 0], outs[0][-3000:] + outs[1][-3000:]
     assert 'Distributed training: True' in outs[0]
@@ -245,20 +277,24 @@ custom_hooks = [dict(type='RNGStateHook'), dict(type='DumpRankWeightsHook', out_
         assert torch.equal(v, after[1]['params'][k]), k
     assert sum(not torch.equal(after[0]['params'][k], v)
                for k, v in before.items()) > len(before) // 2
-    differ = [k for k, v in after[0]['buffers'].items()
-              if not torch.equal(v, after[1]['buffers'][k])]
+    differ = [
+        k for k, v in after[0]['buffers'].items() if not torch.equal(v, after[1]['buffers'][k])
+    ]
     assert differ and all('.bn.running_' in k for k in differ)
 
 
 def test_slurm_scripts_build_the_srun_command(tmp_path):
     env = {'SRUN': 'echo', 'GPUS': '16', 'GPUS_PER_NODE': '8', 'CPUS_PER_TASK': '4'}
-    out = run(['bash', osp.join(TOOLS, 'slurm_train.sh'), 'gpu', 'pvt', 'cfg.py', 'work',
-               '--amp'], cwd=tmp_path, env=env).strip().splitlines()[-1]
+    out = run(
+        ['bash', osp.join(TOOLS, 'slurm_train.sh'), 'gpu', 'pvt', 'cfg.py', 'work', '--amp'],
+        cwd=tmp_path,
+        env=env).strip().splitlines()[-1]
     assert out == (f'-p gpu --job-name=pvt --gres=gpu:8 --ntasks=16 --ntasks-per-node=8 '
                    f'--cpus-per-task=4 --kill-on-bad-exit=1 python -u {TOOLS}/train.py cfg.py '
                    '--work-dir=work --launcher=slurm --amp')
     out = run(['bash', osp.join(TOOLS, 'slurm_test.sh'), 'gpu', 'pvt', 'cfg.py', 'ckpt.pth'],
-              cwd=tmp_path, env=env).strip().splitlines()[-1]
+              cwd=tmp_path,
+              env=env).strip().splitlines()[-1]
     assert out.endswith(f'python -u {TOOLS}/test.py cfg.py ckpt.pth --launcher=slurm')
 
 
@@ -271,21 +307,28 @@ def test_uneven_evaluation_split_gives_single_process_metrics(tmp_path, monkeypa
     from mmengine.config import Config
 
     from tools_helper import build_model
-    opts = [*SMALL_TOY, *NO_WORKERS, 'toy_data.num_val=5', 'test_dataloader.batch_size=1',
-            'model.test_cfg.score_thr=0.0']
+    opts = [
+        *SMALL_TOY, *NO_WORKERS, 'toy_data.num_val=5', 'test_dataloader.batch_size=1',
+        'model.test_cfg.score_thr=0.0'
+    ]
     torch.manual_seed(0)
     model = build_model(Config.fromfile(cfg))
     torch.save({'state_dict': model.state_dict()}, tmp_path / 'init.pth')
     single = tool_in_process(monkeypatch, capsys, tmp_path, 'test.py', cfg, tmp_path / 'init.pth',
                              '--work-dir', tmp_path / 'one', '--cfg-options', *opts)
-    dist = run(['bash', osp.join(TOOLS, 'dist_test.sh'), cfg, tmp_path / 'init.pth', '2',
-                '--work-dir', tmp_path / 'two', '--cfg-options', *opts], cwd=tmp_path,
+    dist = run([
+        'bash',
+        osp.join(TOOLS, 'dist_test.sh'), cfg, tmp_path / 'init.pth', '2', '--work-dir',
+        tmp_path / 'two', '--cfg-options', *opts
+    ],
+               cwd=tmp_path,
                env={'PORT': str(port)})
 
     def metrics(out):
         found = re.findall(r'(?:coco/\w+|aAcc|mIoU|mAcc): (-?\d+\.\d+)', out)
         assert found, out[-2000:]
         return found
+
     assert re.search(r'\(test\) +\[5/5\]', single) and re.search(r'\(test\) +\[3/3\]', dist)
     assert metrics(single) == metrics(dist) and metric in single
 
@@ -306,8 +349,8 @@ def test_resume_falls_back_from_a_newest_checkpoint_cut_anywhere(trained, tmp_pa
         assert find_resumable_checkpoint(str(work)) == str(work / 'epoch_1.pth'), cut
 
 
-def test_converter_converts_in_place_and_a_failed_write_keeps_the_file(files, tmp_path,
-                                                                       monkeypatch, capsys):
+def test_converter_converts_in_place_and_a_failed_write_keeps_the_file(
+        files, tmp_path, monkeypatch, capsys):
     """convert_pvt.py SRC SRC (a safetensors file, whose reader could map it) rewrites SRC whole,
     as safetensors (what its name says) and with its permissions (0600 stays 0600); a write that
     fails (a file-size limit, as a full disk) leaves the file as it was. The converter runs in
@@ -333,9 +376,13 @@ def test_converter_converts_in_place_and_a_failed_write_keeps_the_file(files, tm
     def small_files():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
 
-    proc = subprocess.run([sys.executable, f'{TOOLS}/model_converters/convert_pvt.py', str(src),
-                           str(src)], cwd=tmp_path, capture_output=True, text=True,
-                          preexec_fn=small_files)
+    proc = subprocess.run(
+        [sys.executable, f'{TOOLS}/model_converters/convert_pvt.py',
+         str(src), str(src)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files)
     assert proc.returncode == 1
     assert proc.stderr.strip().endswith(f'error: {src}: could not be written (File too large); '
                                         'the file under that name, if any, is unchanged')

@@ -38,8 +38,10 @@ def test_the_unpickler_names_only_what_torchs_own_list_has_and_mmengines_classes
     table = names()
     extra = set(table) - set(torch_own)
     assert extra <= set(_MMENGINE_CALLS) | set(_MMENGINE_CLASSES), sorted(extra)
-    assert all(name.startswith(('numpy.', 'mmengine.', '_codecs.')) or name in (
-        'builtins.getattr', '__builtin__.getattr', 'collections.Counter')
+    assert all(
+        name.startswith(('numpy.', 'mmengine.',
+                         '_codecs.')) or name in ('builtins.getattr', '__builtin__.getattr',
+                                                  'collections.Counter')
         for name in extra), sorted(extra)
     assert 'torch._utils._rebuild_tensor_v2' in table
     assert table['torch._utils._rebuild_tensor_v2'] is not torch._utils._rebuild_tensor_v2
@@ -54,9 +56,11 @@ def test_the_unpickler_names_only_what_torchs_own_list_has_and_mmengines_classes
 def good(tmp_path):
     """The same weights as a torch.save zip file, a legacy pickle and safetensors (each under a
     name that says nothing of its format, or the other format's)."""
-    paths = dict(zip=tmp_path / 'zip.ckpt', legacy=tmp_path / 'legacy.ckpt',
-                 safetensors=tmp_path / 'model.pth',
-                 zip_named_safetensors=tmp_path / 'zip.safetensors')
+    paths = dict(
+        zip=tmp_path / 'zip.ckpt',
+        legacy=tmp_path / 'legacy.ckpt',
+        safetensors=tmp_path / 'model.pth',
+        zip_named_safetensors=tmp_path / 'zip.safetensors')
     torch.save(WEIGHTS, paths['zip'])
     torch.save(WEIGHTS, paths['zip_named_safetensors'])
     torch.save(WEIGHTS, paths['legacy'], _use_new_zipfile_serialization=False)
@@ -98,30 +102,37 @@ def _bad_files(tmp_path, good):
     assert noise[:1] != b'\x80' and noise[:4] != b'PK\x03\x04'
     files = {}
     for name, data, problem in [
-            ('random.pth', noise, 'not a PyTorch or safetensors checkpoint'),
-            ('empty.pth', b'', 'is empty'),
-            ('cut.pth', good['zip'].read_bytes()[:300],
-             'truncated or corrupt (300 bytes; the data ends before the end of the checkpoint)'),
-            ('cut_legacy.pth', good['legacy'].read_bytes()[:300],
-             'truncated or corrupt (300 bytes; the data ends before the end of the checkpoint)'),
-            ('cut.safetensors', good['safetensors'].read_bytes()[:-8],
-             'truncated or corrupt ({size} bytes; the safetensors header describes {whole})'),
-            ('bad_header.safetensors', good['safetensors'].read_bytes().replace(b'"', b'!', 1),
-             'header is not valid JSON'),
-            ('nested.safetensors', _safetensors(b'{"a":' * 100_000 + b'1' + b'}' * 100_000),
-             'header is not valid JSON'),
-            ('string_offsets.safetensors', _safetensors(json.dumps(
-                {'w': {'dtype': 'F32', 'shape': [1], 'data_offsets': ['0', '4']}}).encode(),
-                b'\0' * 4), 'header does not describe tensors'),
-            ('header_past_the_end.safetensors', struct.pack('<Q', 10**6) + b'{"a": 1}',
-             'truncated or corrupt (16 bytes; the safetensors header alone is 1000000 bytes)'),
-            ('short_record.pth', _rezipped(good['zip'], lambda name, data: data[:8] if
-                                           name.endswith('/data/0') else data),
-             'corrupt ({size} bytes; its tensor records are damaged: storage 0 of 24 bytes, '
-             'whose record holds 8 bytes'),
-            ('huge_tensor.pth', _rezipped(good['zip'], _claim_2_40_elements),
-             'holds a tensor of size (2, 1099511627776) and stride (3, 1) over a storage of 6 '
-             'elements')]:
+        ('random.pth', noise, 'not a PyTorch or safetensors checkpoint'),
+        ('empty.pth', b'', 'is empty'),
+        ('cut.pth', good['zip'].read_bytes()[:300],
+         'truncated or corrupt (300 bytes; the data ends before the end of the checkpoint)'),
+        ('cut_legacy.pth', good['legacy'].read_bytes()[:300],
+         'truncated or corrupt (300 bytes; the data ends before the end of the checkpoint)'),
+        ('cut.safetensors', good['safetensors'].read_bytes()[:-8],
+         'truncated or corrupt ({size} bytes; the safetensors header describes {whole})'),
+        ('bad_header.safetensors', good['safetensors'].read_bytes().replace(b'"', b'!', 1),
+         'header is not valid JSON'),
+        ('nested.safetensors', _safetensors(b'{"a":' * 100_000 + b'1' + b'}' * 100_000),
+         'header is not valid JSON'),
+        ('string_offsets.safetensors',
+         _safetensors(
+             json.dumps({
+                 'w': {
+                     'dtype': 'F32',
+                     'shape': [1],
+                     'data_offsets': ['0', '4']
+                 }
+             }).encode(), b'\0' * 4), 'header does not describe tensors'),
+        ('header_past_the_end.safetensors', struct.pack('<Q', 10**6) + b'{"a": 1}',
+         'truncated or corrupt (16 bytes; the safetensors header alone is 1000000 bytes)'),
+        ('short_record.pth',
+         _rezipped(good['zip'], lambda name, data: data[:8] if name.endswith('/data/0') else data),
+         'corrupt ({size} bytes; its tensor records are damaged: storage 0 of 24 bytes, '
+         'whose record holds 8 bytes'),
+        ('huge_tensor.pth', _rezipped(good['zip'], _claim_2_40_elements),
+         'holds a tensor of size (2, 1099511627776) and stride (3, 1) over a storage of 6 '
+         'elements')
+    ]:
         (tmp_path / name).write_bytes(data)
         files[tmp_path / name] = problem.format(size=len(data), whole=len(data) + 8)
     (tmp_path / 'directory.pth').mkdir()
@@ -198,8 +209,9 @@ class _Foreign:
     pass
 
 
-@pytest.mark.parametrize('payload', [_RunsCode(), _GetattrEscape(), _Foreign()],
-                         ids=['os.system', 'getattr-private', 'foreign-class'])
+@pytest.mark.parametrize(
+    'payload', [_RunsCode(), _GetattrEscape(), _Foreign()],
+    ids=['os.system', 'getattr-private', 'foreign-class'])
 @pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
 def test_pickled_objects_are_refused_by_name(tmp_path, payload, legacy, monkeypatch):
     path = tmp_path / 'evil.pth'
@@ -295,8 +307,8 @@ class _Server(http.server.ThreadingHTTPServer):
             def do_GET(self):
                 path = self.path.split('?')[0]
                 data = payloads.get(path, payloads['/a/model.pth'])
-                if path not in payloads and path not in (
-                        '/short.pth', '/chunked.pth', '/bad-length.pth', '/two-lengths.pth'):
+                if path not in payloads and path not in ('/short.pth', '/chunked.pth',
+                                                         '/bad-length.pth', '/two-lengths.pth'):
                     self.send_error(404)
                     return
                 self.send_response(200)
@@ -323,8 +335,8 @@ class _Server(http.server.ThreadingHTTPServer):
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
-def test_urls_are_downloaded_once_and_failures_are_one_named_error(tmp_path, good,
-                                                                   monkeypatch, capsys):
+def test_urls_are_downloaded_once_and_failures_are_one_named_error(tmp_path, good, monkeypatch,
+                                                                   capsys):
     """Each URL has its own cached file (two files named model.pth on one server are two
     checkpoints); a query string's token is never printed; every failed download (HTTP error,
     cut short, broken off inside a chunk, an invalid length) is one error naming the URL, and
@@ -333,8 +345,10 @@ def test_urls_are_downloaded_once_and_failures_are_one_named_error(tmp_path, goo
     cache = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
     other = dict(WEIGHTS, extra=torch.zeros(2))
     torch.save(other, tmp_path / 'other.pth')
-    payloads = {'/a/model.pth': good['zip'].read_bytes(),
-                '/b/model.pth': (tmp_path / 'other.pth').read_bytes()}
+    payloads = {
+        '/a/model.pth': good['zip'].read_bytes(),
+        '/b/model.pth': (tmp_path / 'other.pth').read_bytes()
+    }
     server = _Server(payloads)
     secret = 'token=s3cr3t-value'
     try:
@@ -374,7 +388,9 @@ def test_every_checkpoint_scheme_of_mmengine_reads_through_pvt_mm():
     from pvt_mm.fileio import load_from_pvt_mm
     assert CheckpointLoader._schemes and all(
         loader is load_from_pvt_mm for loader in CheckpointLoader._schemes.values()), {
-            prefix: loader.__name__ for prefix, loader in CheckpointLoader._schemes.items()}
+            prefix: loader.__name__
+            for prefix, loader in CheckpointLoader._schemes.items()
+        }
     for ref in ('model.pth', 'https://host/m.pth', 'torchvision://resnet50', 'mmcls://x',
                 'open-mmlab://resnet50_caffe', 's3://bucket/m.pth', 'ceph:s3://b/m.pth'):
         assert CheckpointLoader._get_checkpoint_loader(ref) is load_from_pvt_mm, ref
@@ -417,11 +433,14 @@ def test_a_hostile_url_is_refused_by_every_loader_in_the_process(tmp_path, good,
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
     monkeypatch.chdir(tmp_path)
     torch.save({'state_dict': {'w': _RunsCode()}}, tmp_path / 'evil.pth')
-    server = _Server({'/a/model.pth': good['zip'].read_bytes(),
-                      '/evil.pth': (tmp_path / 'evil.pth').read_bytes()})
+    server = _Server({
+        '/a/model.pth': good['zip'].read_bytes(),
+        '/evil.pth': (tmp_path / 'evil.pth').read_bytes()
+    })
     evil = f'{server.url}/evil.pth'
-    cfg = load_config(config_path('quickstart/retinanet_pvtv2-b0_fpn_toy.py'),
-                      {'work_dir': str(tmp_path / 'work')})
+    cfg = load_config(
+        config_path('quickstart/retinanet_pvtv2-b0_fpn_toy.py'),
+        {'work_dir': str(tmp_path / 'work')})
     try:
         linear = torch.nn.Linear(3, 2)
         load_checkpoint(linear, f'{server.url}/a/model.pth', strict=False)  # a good one loads
@@ -445,8 +464,7 @@ def test_a_hostile_url_is_refused_by_every_loader_in_the_process(tmp_path, good,
         server.shutdown()
 
 
-def test_hf_hub_references_read_the_cache_offline_and_misses_are_named(tmp_path, good,
-                                                                       monkeypatch):
+def test_hf_hub_references_read_the_cache_offline_and_misses_are_named(tmp_path, good, monkeypatch):
     """huggingface_hub's own cache and offline mode (no network here): a cached file loads, a
     missing repository or file is one error naming the reference, the reason and the cache."""
     import huggingface_hub

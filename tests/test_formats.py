@@ -77,8 +77,10 @@ def _official_layout_checkpoint(model, cls, arch, path):
         for p in official.parameters():
             p.normal_(0, 0.05)
     sd = {k: v for k, v in model.state_dict().items() if not k.startswith('backbone.')}
-    sd.update({'backbone.' + k: v for k, v in official.state_dict().items()
-               if not k.startswith('head.')})
+    sd.update({
+        'backbone.' + k: v
+        for k, v in official.state_dict().items() if not k.startswith('head.')
+    })
     torch.save({'state_dict': sd, 'meta': {}}, path)
     return official.eval()
 
@@ -112,8 +114,8 @@ def test_official_detection_layout(tmp_path, rel, cls, arch):
 
 
 def test_official_segmentation_layout(tmp_path):
-    model, reference = _load_official_layout(
-        'pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py', PVTv2, 'b2-li', tmp_path)
+    model, reference = _load_official_layout('pvtv2/fpn_pvtv2-b2-li_8xb4-40k_ade20k-512x512.py',
+                                             PVTv2, 'b2-li', tmp_path)
     x = torch.randn(1, 3, 160, 224)
     with torch.no_grad():
         assert max_diff(model._forward(x), reference._forward(x)) < 1e-4
@@ -196,14 +198,18 @@ def test_transformers_pvt_v2(tmp_path, arch):
     from transformers import PvtV2Backbone, PvtV2Config, PvtV2ForImageClassification
     spec = PVTv2.arch_settings[arch]
     config = PvtV2Config(
-        depths=spec['depths'], hidden_sizes=spec['embed_dims'], num_attention_heads=spec[
-            'num_heads'], mlp_ratios=spec['mlp_ratios'], sr_ratios=spec['sr_ratios'],
+        depths=spec['depths'],
+        hidden_sizes=spec['embed_dims'],
+        num_attention_heads=spec['num_heads'],
+        mlp_ratios=spec['mlp_ratios'],
+        sr_ratios=spec['sr_ratios'],
         linear_attention=spec['linear_sra'])
     _perturb(PvtV2ForImageClassification(config)).save_pretrained(tmp_path / 'hf')
     theirs = PvtV2Backbone.from_pretrained(
         tmp_path / 'hf', out_features=['stage1', 'stage2', 'stage3', 'stage4']).eval()
-    model = PVTv2(arch=arch, init_cfg=dict(type='Pretrained',
-                                           checkpoint=str(tmp_path / 'hf' / 'model.safetensors')))
+    model = PVTv2(
+        arch=arch,
+        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'hf' / 'model.safetensors')))
     model.init_weights()
     x = torch.randn(1, 3, 160, 192)
     with torch.no_grad():
@@ -213,8 +219,8 @@ def test_transformers_pvt_v2(tmp_path, arch):
         assert max_diff(ours_out, theirs(x).feature_maps) < 2e-5
     if arch == 'b0':  # PvtV2Backbone's own state dict (no prefix, no classifier), torch.save'd
         torch.save(theirs.state_dict(), tmp_path / 'backbone.pth')
-        again = PVTv2(arch=arch, init_cfg=dict(type='Pretrained',
-                                               checkpoint=str(tmp_path / 'backbone.pth')))
+        again = PVTv2(
+            arch=arch, init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'backbone.pth')))
         again.init_weights()
         with torch.no_grad():
             assert max_diff(again.eval()(x), ours_out) == 0
@@ -227,8 +233,10 @@ def test_transformers_pvt_v1(tmp_path):
     from transformers import PvtConfig, PvtForImageClassification, PvtModel
     spec = PVT.arch_settings['tiny']
     config = PvtConfig(
-        depths=spec['depths'], hidden_sizes=spec['embed_dims'], num_attention_heads=spec[
-            'num_heads'], mlp_ratios=spec['mlp_ratios'],
+        depths=spec['depths'],
+        hidden_sizes=spec['embed_dims'],
+        num_attention_heads=spec['num_heads'],
+        mlp_ratios=spec['mlp_ratios'],
         sequence_reduction_ratios=spec['sr_ratios'])
     _perturb(PvtForImageClassification(config)).save_pretrained(tmp_path / 'hf')
     theirs = PvtModel.from_pretrained(tmp_path / 'hf').eval()
@@ -236,8 +244,9 @@ def test_transformers_pvt_v1(tmp_path):
     last.cls_token = None
     last.position_embeddings = torch.nn.Parameter(last.position_embeddings[:, 1:])
     _official_eps(theirs)
-    model = PVT(arch='tiny', init_cfg=dict(
-        type='Pretrained', checkpoint=str(tmp_path / 'hf' / 'model.safetensors')))
+    model = PVT(
+        arch='tiny',
+        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'hf' / 'model.safetensors')))
     model.init_weights()
     x = torch.randn(1, 3, 224, 224)  # transformers' PVT v1 runs at its configured image size only
     with torch.no_grad():
@@ -251,8 +260,8 @@ def test_transformers_pvt_v1(tmp_path):
 def test_init_cfg_accepts_mmdet_and_official_detector_files(tmp_path):
     """A backbone initialised from a whole detector checkpoint (prefix='backbone.')."""
     theirs, path = mmdet_builtin(tmp_path, 'retinanet_pvtv2-b0_fpn_1x_coco.py')
-    model = PVTv2(arch='b0', init_cfg=dict(type='Pretrained', checkpoint=str(path),
-                                           prefix='backbone.'))
+    model = PVTv2(
+        arch='b0', init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
     model.init_weights()
     x = torch.randn(1, 3, 128, 160)
     with torch.no_grad():
@@ -262,15 +271,15 @@ def test_init_cfg_accepts_mmdet_and_official_detector_files(tmp_path):
             assert ((a - b).norm() / b.norm()).item() < 1e-4
     source = ours('pvt/retinanet_pvt-t_fpn_1x_coco.py')
     official = _official_layout_checkpoint(source, PVT, 'tiny', tmp_path / 'off.pth')
-    model = PVT(arch='tiny', init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'off.pth'),
-                                           prefix='backbone.'))
+    model = PVT(
+        arch='tiny',
+        init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'off.pth'), prefix='backbone.'))
     model.init_weights()
     with torch.no_grad():
         assert max_diff(model.eval()(x), official.forward_pyramid(x)) < 1e-5
 
 
-def test_tools_test_with_mmdet_builtin_checkpoint_same_predictions(tmp_path, monkeypatch,
-                                                                   capsys):
+def test_tools_test_with_mmdet_builtin_checkpoint_same_predictions(tmp_path, monkeypatch, capsys):
     """tools/test.py (in this process) on our config with an mmdet 3.x checkpoint predicts what
     mmdet's model does."""
     quick = config('quickstart/retinanet_pvtv2-b0_fpn_toy.py')
@@ -283,13 +292,15 @@ model = dict(backbone=dict(_delete_=True, type='PyramidVisionTransformerV2', emb
     model.init_weights()
     ckpt = tmp_path / 'theirs.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
-    opts = ['--cfg-options', *SMALL_TOY, 'test_dataloader.num_workers=0',
-            'test_dataloader.persistent_workers=False', 'model.test_cfg.score_thr=0.0']
+    opts = [
+        '--cfg-options', *SMALL_TOY, 'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False', 'model.test_cfg.score_thr=0.0'
+    ]
     assert in_process(monkeypatch, tmp_path, 'test.py', theirs_cfg, ckpt, '--out',
                       tmp_path / 'theirs.pkl', '--work-dir', tmp_path / 'w1', *opts) is None
     capsys.readouterr()
-    assert in_process(monkeypatch, tmp_path, 'test.py', quick, ckpt, '--out',
-                      tmp_path / 'ours.pkl', '--work-dir', tmp_path / 'w2', *opts) is None
+    assert in_process(monkeypatch, tmp_path, 'test.py', quick, ckpt, '--out', tmp_path / 'ours.pkl',
+                      '--work-dir', tmp_path / 'w2', *opts) is None
     out = ''.join(capsys.readouterr())
     assert re.search(r'Epoch\(test\) +\[1/1\] +coco', out)  # its log is captured
     assert 'missing keys' not in out and 'unexpected key' not in out

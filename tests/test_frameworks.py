@@ -26,31 +26,29 @@ FRAMEWORKS = {
              osp.join(MMDET, 'dino/dino-4scale_r50_8xb2-12e_coco.py'), 'neck'),
     'dino-24e': ('pvtv2/dino-4scale_pvtv2-{}_8xb2-24e_coco.py',
                  osp.join(MMDET, 'dino/dino-4scale_r50_8xb2-24e_coco.py'), 'neck'),
-    'deformable-detr': (
-        'pvtv2/deformable-detr-refine-twostage_pvtv2-{}_16xb2-50e_coco.py',
-        osp.join(MMDET, 'deformable_detr/deformable-detr-refine-twostage_r50_16xb2-50e_coco.py'),
-        'neck'),
-    'mask2former-coco': (
-        'pvtv2/mask2former_pvtv2-{}_8xb2-lsj-50e_coco.py',
-        osp.join(MMDET, 'mask2former/mask2former_swin-t-p4-w7-224_8xb2-lsj-50e_coco.py'),
-        'panoptic_head'),
-    'mask2former-panoptic': (
-        'pvtv2/mask2former_pvtv2-{}_8xb2-lsj-50e_coco-panoptic.py',
-        osp.join(MMDET, 'mask2former/mask2former_swin-t-p4-w7-224_8xb2-lsj-50e_coco-panoptic.py'),
-        'panoptic_head'),
+    'deformable-detr':
+    ('pvtv2/deformable-detr-refine-twostage_pvtv2-{}_16xb2-50e_coco.py',
+     osp.join(MMDET,
+              'deformable_detr/deformable-detr-refine-twostage_r50_16xb2-50e_coco.py'), 'neck'),
+    'mask2former-coco':
+    ('pvtv2/mask2former_pvtv2-{}_8xb2-lsj-50e_coco.py',
+     osp.join(MMDET,
+              'mask2former/mask2former_swin-t-p4-w7-224_8xb2-lsj-50e_coco.py'), 'panoptic_head'),
+    'mask2former-panoptic':
+    ('pvtv2/mask2former_pvtv2-{}_8xb2-lsj-50e_coco-panoptic.py',
+     osp.join(MMDET, 'mask2former/mask2former_swin-t-p4-w7-224_8xb2-lsj-50e_coco-panoptic.py'),
+     'panoptic_head'),
     'panoptic-fpn-1x': ('pvtv2/panoptic-fpn_pvtv2-{}_fpn_1x_coco.py',
                         osp.join(MMDET, 'panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco.py'), 'neck'),
     'panoptic-fpn-3x': ('pvtv2/panoptic-fpn_pvtv2-{}_fpn_ms-3x_coco.py',
                         osp.join(MMDET, 'panoptic_fpn/panoptic-fpn_r50_fpn_ms-3x_coco.py'), 'neck'),
-    'upernet': (
-        'pvtv2/upernet_pvtv2-{}_8xb2-160k_ade20k-512x512.py',
-        osp.join(MMSEG, 'swin',
-                 'swin-tiny-patch4-window7-in1k-pre_upernet_8xb2-160k_ade20k-512x512.py'),
-        'decode_head'),
-    'mask2former-ade20k': (
-        'pvtv2/mask2former_pvtv2-{}_8xb2-160k_ade20k-512x512.py',
-        osp.join(MMSEG, 'mask2former/mask2former_swin-t_8xb2-160k_ade20k-512x512.py'),
-        'decode_head'),
+    'upernet': ('pvtv2/upernet_pvtv2-{}_8xb2-160k_ade20k-512x512.py',
+                osp.join(MMSEG, 'swin',
+                         'swin-tiny-patch4-window7-in1k-pre_upernet_8xb2-160k_ade20k-512x512.py'),
+                'decode_head'),
+    'mask2former-ade20k':
+    ('pvtv2/mask2former_pvtv2-{}_8xb2-160k_ade20k-512x512.py',
+     osp.join(MMSEG, 'mask2former/mask2former_swin-t_8xb2-160k_ade20k-512x512.py'), 'decode_head'),
 }
 # Settings a base config holds for its own backbone (top-level variables and the model's init_cfg)
 # or for the plugin; everything else must be the base's. pvt_mm's bases of values (names
@@ -59,8 +57,10 @@ BACKBONE_ONLY = ('pretrained', 'depths', 'checkpoint_file', 'custom_keys', 'back
                  'backbone_embed_multi', 'backbone_norm', 'custom_imports', 'custom_hooks')
 VALUE_BASES = ('pvtv2_', 'panoptic_')
 # What pvt_mm's panoptic configs name instead of mmdet's classes that import panopticapi.
-WITHOUT_PANOPTICAPI = {'LoadCocoPanopticAnnotations': 'LoadPanopticAnnotations',
-                       'CocoPanopticMetricOrHotcoco': 'CocoPanopticMetric'}
+WITHOUT_PANOPTICAPI = {
+    'LoadCocoPanopticAnnotations': 'LoadPanopticAnnotations',
+    'CocoPanopticMetricOrHotcoco': 'CocoPanopticMetric'
+}
 
 
 def _without_scope(cfg_dict):
@@ -109,8 +109,11 @@ def test_recipe_is_the_base_recipe_but_for_the_backbone(name):
             assert not re.search(r"'(LoadPanopticAnnotations|CocoPanopticMetric)'", cfg.pretty_text)
         ours, our_keys = _recipe(cfg, widths_into)
         assert ours == theirs, arch
-        kept = {k: v for k, v in (their_keys or {}).items() if not k.startswith(
-            ('backbone.', 'absolute_pos_embed', 'relative_position_bias_table'))}
+        kept = {
+            k: v
+            for k, v in (their_keys or {}).items()
+            if not k.startswith(('backbone.', 'absolute_pos_embed', 'relative_position_bias_table'))
+        }
         assert {k: v for k, v in (our_keys or {}).items() if k in kept} == kept
 
 
@@ -119,8 +122,8 @@ def _expected(name, param_name, module, base_lr, base_wd):
     backbone = param_name.startswith('backbone.')
     is_norm = isinstance(module, (_BatchNorm, GroupNorm, LayerNorm))
     if name.startswith(('dino', 'deformable')):
-        slow = backbone or (name == 'deformable-detr' and re.search(
-            r'sampling_offsets|reference_points', param_name))
+        slow = backbone or (name == 'deformable-detr'
+                            and re.search(r'sampling_offsets|reference_points', param_name))
         return base_lr * (0.1 if slow else 1), base_wd
     if name.startswith('mask2former'):
         no_decay = is_norm or re.search(r'query_embed|query_feat|level_embed', param_name)
@@ -135,9 +138,10 @@ def _expected(name, param_name, module, base_lr, base_wd):
     return base_lr, 0. if backbone and is_norm else base_wd
 
 
-@pytest.mark.parametrize('name', ['dino', 'deformable-detr', 'mask2former-coco', 'upernet',
-                                  'mask2former-ade20k', 'mask2former-panoptic', 'panoptic-fpn-1x',
-                                  'panoptic-fpn-3x'])
+@pytest.mark.parametrize('name', [
+    'dino', 'deformable-detr', 'mask2former-coco', 'upernet', 'mask2former-ade20k',
+    'mask2former-panoptic', 'panoptic-fpn-1x', 'panoptic-fpn-3x'
+])
 def test_optimizer_treats_every_parameter_as_the_recipe_says(name):
     """Per parameter, the lr and weight decay of the built optimizer: the backbone's lr x0.1 where
     the base has it, no decay on PVTv2's LayerNorms where the base spares its backbone's norms."""
@@ -181,8 +185,8 @@ def test_norm_keys_match_every_pvtv2_layernorm_of_every_arch():
 # One representative arch each, with the config's own train pipeline.
 TOY = {
     'dino': ('pvtv2/dino-4scale_pvtv2-b0_8xb2-12e_coco.py', ['bbox']),
-    'deformable-detr': ('pvtv2/deformable-detr-refine-twostage_pvtv2-b0_16xb2-50e_coco.py',
-                        ['bbox']),
+    'deformable-detr':
+    ('pvtv2/deformable-detr-refine-twostage_pvtv2-b0_16xb2-50e_coco.py', ['bbox']),
     'mask2former-coco': ('pvtv2/mask2former_pvtv2-b0_8xb2-lsj-50e_coco.py', ['bbox', 'segm']),
     'upernet': ('pvtv2/upernet_pvtv2-b0_8xb2-160k_ade20k-512x512.py', None),
     'mask2former-ade20k': ('pvtv2/mask2former_pvtv2-b0_8xb2-160k_ade20k-512x512.py', None),
@@ -204,8 +208,9 @@ def test_trains_then_tests_on_toy_data(tmp_path, monkeypatch, capsys, name):
     if Config.fromfile(str(cfg)).train_cfg.type == 'EpochBasedTrainLoop':
         loop, ckpt = ['train_cfg.max_epochs=1', 'train_cfg.val_begin=2'], work / 'epoch_1.pth'
     else:
-        loop = ['train_cfg.max_iters=1', 'train_cfg.val_begin=2',
-                'default_hooks.checkpoint.interval=1']
+        loop = [
+            'train_cfg.max_iters=1', 'train_cfg.val_begin=2', 'default_hooks.checkpoint.interval=1'
+        ]
         ckpt = work / 'iter_1.pth'
     out = tool_in_process(monkeypatch, capsys, tmp_path, 'train.py', cfg, '--work-dir', work,
                           '--cfg-options', *loop)
@@ -215,7 +220,8 @@ def test_trains_then_tests_on_toy_data(tmp_path, monkeypatch, capsys, name):
                       tmp_path / 'test') is None
     metrics = written_metrics(tmp_path / 'test')
     if coco_metrics:
-        assert sorted(k for k in metrics if re.fullmatch(r'coco/\w+_mAP', k)) == sorted(
-            f'coco/{m}_mAP' for m in coco_metrics), metrics
+        assert sorted(k for k in metrics
+                      if re.fullmatch(r'coco/\w+_mAP', k)) == sorted(f'coco/{m}_mAP'
+                                                                     for m in coco_metrics), metrics
     else:
         assert 0 <= metrics['mIoU'] <= 100, metrics

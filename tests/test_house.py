@@ -24,10 +24,23 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The layers of pvt_mm, bottom up: leaves; components; the toolbox table; the wiring and the
 # entry points (which import no module of their own layer); tools/ is the fifth, on top.
 LAYERS = {
-    'utils': 1, 'version': 1, 'compat': 1, 'state_dicts': 1, 'fileio': 1,
-    'models': 2, 'datasets': 2, 'engine': 2, 'panoptic': 2, 'analysis': 2, 'deployment': 2,
+    'utils': 1,
+    'version': 1,
+    'compat': 1,
+    'state_dicts': 1,
+    'fileio': 1,
+    'models': 2,
+    'datasets': 2,
+    'engine': 2,
+    'panoptic': 2,
+    'analysis': 2,
+    'deployment': 2,
     'toolboxes': 3,
-    'registry': 4, 'apis': 4, 'cli': 4, 'benchmark': 4, 'testing': 4,
+    'registry': 4,
+    'apis': 4,
+    'cli': 4,
+    'benchmark': 4,
+    'testing': 4,
 }
 
 
@@ -83,8 +96,8 @@ def test_layer_check_sees_an_upward_import(tmp_path):
     path.write_text('from ..registry import register_all\nimport pvt_mm.cli\n'
                     'from pvt_mm import apis as a\nfrom pvt_mm.benchmark import IMPLS\n'
                     'from .. import testing\nfrom . import hooks\n')
-    assert _imports(path, 'pvt_mm.engine') == {'registry', 'cli', 'apis', 'benchmark', 'testing',
-                                               'engine'}
+    assert _imports(
+        path, 'pvt_mm.engine') == {'registry', 'cli', 'apis', 'benchmark', 'testing', 'engine'}
 
 
 def test_import_pvt_mm_changes_one_thing_of_other_libraries():
@@ -101,7 +114,9 @@ assert config_module.get_installed_path is not before
 assert config_module.get_installed_path.pvt_mm_fixed
 print('ok')
 '''
-    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, '-c', code],
+                          capture_output=True,
+                          text=True,
                           cwd=str(ROOT + '/tests'))
     assert proc.returncode == 0 and proc.stdout.strip() == 'ok', proc.stderr[-3000:]
 
@@ -115,15 +130,17 @@ def test_each_toolbox_gives_its_inferencer():
 
     from pvt_mm.panoptic import has_panopticapi, id2rgb
     no_weights = {'model.backbone.init_cfg': None}
-    inf = inferencer(config('pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py'), device='cpu',
-                     cfg_options=no_weights)
+    inf = inferencer(
+        config('pvtv2/fpn_pvtv2-b0_8xb4-40k_ade20k-512x512.py'),
+        device='cpu',
+        cfg_options=no_weights)
     assert type(inf).__name__ == 'MMSegInferencer'
     result = inf(np.zeros((64, 64, 3), np.uint8), return_datasamples=True)
     assert result.pred_sem_seg.data.shape == (1, 64, 64)
     if not has_panopticapi():
         det_inferencer.id2rgb = None  # what mmdet sets without panopticapi
-    inf = inferencer(config('pvtv2/panoptic-fpn_pvtv2-b0_fpn_1x_coco.py'), device='cpu',
-                     cfg_options=no_weights)
+    inf = inferencer(
+        config('pvtv2/panoptic-fpn_pvtv2-b0_fpn_1x_coco.py'), device='cpu', cfg_options=no_weights)
     assert type(inf).__name__ == 'DetInferencer'
     assert det_inferencer.id2rgb is not None
     if not has_panopticapi():
@@ -132,8 +149,14 @@ def test_each_toolbox_gives_its_inferencer():
 
 class ToyPVT(PVTv2):
     """A backbone family of its own: PVTv2 blocks at toy widths."""
-    arch_settings = {'t': dict(PVTv2.arch_settings['b0'], embed_dims=[16, 32, 48, 64],
-                               num_heads=[1, 2, 3, 4], depths=[1, 1, 1, 1])}
+    arch_settings = {
+        't':
+        dict(
+            PVTv2.arch_settings['b0'],
+            embed_dims=[16, 32, 48, 64],
+            num_heads=[1, 2, 3, 4],
+            depths=[1, 1, 1, 1])
+    }
 
     def __init__(self, arch='t', **kwargs):
         super().__init__(arch=arch, **kwargs)
@@ -148,8 +171,8 @@ def test_a_family_is_added_through_the_table_alone(tmp_path, monkeypatch):
     official = reference(**ToyPVT.arch_settings['t']).eval()
     weights = tmp_path / 'toypvt_t.pth'
     torch.save(official.state_dict(), weights)
-    family = Family(name='toypvt', backbone=ToyPVT, reference=reference,
-                    weights={'t': str(weights)})
+    family = Family(
+        name='toypvt', backbone=ToyPVT, reference=reference, weights={'t': str(weights)})
     monkeypatch.setitem(FAMILIES, 'toypvt', family)
     assert 'toypvt-t' in arch_names() and backbone_arch('toypvt-t') == (ToyPVT, 't')
     assert family_of(ToyPVT) is family and family_of('ToyPVT') is family
@@ -157,8 +180,11 @@ def test_a_family_is_added_through_the_table_alone(tmp_path, monkeypatch):
     from mmdet.registry import MODELS
     assert registry.register_all() == pvt_mm.TOOLBOXES_FOUND
     try:
-        model = MODELS.build(dict(type='ToyPVT', arch='t', init_cfg=dict(
-            type='Pretrained', checkpoint=family.weights['t']))).eval()
+        model = MODELS.build(
+            dict(
+                type='ToyPVT',
+                arch='t',
+                init_cfg=dict(type='Pretrained', checkpoint=family.weights['t']))).eval()
     finally:
         MODELS._module_dict.pop('ToyPVT', None)
         from mmseg.registry import MODELS as SEG_MODELS
@@ -171,7 +197,10 @@ def test_a_family_is_added_through_the_table_alone(tmp_path, monkeypatch):
     for a, b in zip(ours, theirs):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
-    times = bench.backbone_times(['pvt_mm', 'reference'], 'toypvt-t', (64, 64), 'cpu', False,
+    times = bench.backbone_times(['pvt_mm', 'reference'],
+                                 'toypvt-t', (64, 64),
+                                 'cpu',
+                                 False,
                                  rounds=1)
     assert set(times) == {'pvt_mm', 'reference'} and all(t[0] > 0 for t in times.values())
     for impl, peer in (('mmdet', 'mmdet has no built-in'), ('timm', 'timm has no'),
@@ -190,8 +219,11 @@ def test_the_papers_families_are_in_the_table():
         assert set(family.weights) == set(family.archs)
     assert FAMILIES['pvtv2'].weights['b2-li'].endswith('/v2/pvt_v2_b2_li.pth')
     assert FAMILIES['pvt'].weights['small'].endswith('/v2/pvt_small.pth')
-    by_url = {url: (family.name, arch) for family in FAMILIES.values()
-              for arch, url in family.weights.items()}
+    by_url = {
+        url: (family.name, arch)
+        for family in FAMILIES.values()
+        for arch, url in family.weights.items()
+    }
     short = {'tiny': 't', 'small': 's', 'medium': 'm', 'large': 'l'}
     checked = 0
     for folder, _, files in os.walk(osp.join(ROOT, 'configs')):
@@ -211,15 +243,18 @@ def test_the_papers_families_are_in_the_table():
 
 def test_an_unknown_toolbox_is_a_named_error_everywhere():
     """Each place that takes a toolbox's path refuses another toolbox's config by name."""
-    cfg = Config(dict(default_scope='mmpretrain', model=dict(type='X'), test_evaluator={},
-                      train_pipeline=[]))
+    cfg = Config(
+        dict(
+            default_scope='mmpretrain', model=dict(type='X'), test_evaluator={}, train_pipeline=[]))
     message = r"default_scope must be one of \('mmdet', 'mmseg'\), got 'mmpretrain'"
     cfg.default_hooks = dict(visualization=dict(type='X'))
-    for call in (lambda: cli.set_output(cfg, 'out.pkl'), lambda: build_model(cfg),
-                 lambda: cli.enable_visualization(cfg, False, 'shown'),
-                 lambda: toolbox(cfg),  # the tools' prediction, export and FLOPs paths
-                 lambda: bench.toy_batch(cfg, (32, 32)),
-                 lambda: bench.whole_model_steps(cfg, cfg.model, {}, 'cpu')):
+    for call in (
+            lambda: cli.set_output(cfg, 'out.pkl'),
+            lambda: build_model(cfg),
+            lambda: cli.enable_visualization(cfg, False, 'shown'),
+            lambda: toolbox(cfg),  # the tools' prediction, export and FLOPs paths
+            lambda: bench.toy_batch(cfg, (32, 32)),
+            lambda: bench.whole_model_steps(cfg, cfg.model, {}, 'cpu')):
         with pytest.raises(ValueError, match=message):
             call()
     path = config('pvtv2/retinanet_pvtv2-b0_fpn_1x_coco.py')

@@ -29,11 +29,17 @@ def test_declared_minimums_are_the_oldest_tested_stack_and_the_pinned_stack_sati
     """Every minimum setup.py declares (runtime.txt, optional.txt) is what requirements/oldest.txt
     installs for CI, to the minor release (torch: pip keeps a user's 2.1.0 or 2.1.1; CI tests
     2.1.2, the last 2.1 release), and both tested stacks satisfy every declared range."""
-    declared = {r.name: r.specifier for r in _requirements('runtime.txt') +
-                _requirements('optional.txt')}
-    stacks = {name: {r.name: Version(str(r.specifier).lstrip('=')) for r in _requirements(name)
-                     if str(r.specifier).startswith('==')}
-              for name in ('oldest.txt', 'pinned.txt')}
+    declared = {
+        r.name: r.specifier
+        for r in _requirements('runtime.txt') + _requirements('optional.txt')
+    }
+    stacks = {
+        name: {
+            r.name: Version(str(r.specifier).lstrip('='))
+            for r in _requirements(name) if str(r.specifier).startswith('==')
+        }
+        for name in ('oldest.txt', 'pinned.txt')
+    }
     minimums = {}
     for name, spec in declared.items():
         lower = [Version(s.version) for s in spec if s.operator == '>=']
@@ -52,10 +58,13 @@ def test_declared_minimums_are_the_oldest_tested_stack_and_the_pinned_stack_sati
 def test_declared_python_minimum_is_the_one_vermin_finds():
     """vermin (a tool that reads the code's syntax and standard-library use) finds the oldest
     Python pvt_mm, its tools and configs run on; setup.py declares exactly that."""
-    proc = subprocess.run(
-        [osp.join(osp.dirname(sys.executable), 'vermin'), '--no-tips', '--eval-annotations',
-         '--no-make-paths-absolute', 'pvt_mm', 'tools', 'configs', 'setup.py'],
-        cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([
+        osp.join(osp.dirname(sys.executable), 'vermin'), '--no-tips', '--eval-annotations',
+        '--no-make-paths-absolute', 'pvt_mm', 'tools', 'configs', 'setup.py'
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     found = re.search(r'Minimum required versions: (3\.\d+)', proc.stdout)
     assert found, proc.stdout
@@ -75,7 +84,9 @@ def test_pip_install_into_an_existing_stack_keeps_its_torch_mmcv_and_numpy(tmp_p
     python = str(venv / 'bin' / 'python')
     venv_site = subprocess.run(
         [python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
-        capture_output=True, text=True, check=True).stdout.strip()
+        capture_output=True,
+        text=True,
+        check=True).stdout.strip()
     with open(osp.join(venv_site, 'existing-stack.pth'), 'w') as f:
         f.write(sysconfig.get_paths()['purelib'] + '\n')
     probe = ('import torch, mmcv, numpy; from mmcv.ops import nms; '
@@ -83,32 +94,45 @@ def test_pip_install_into_an_existing_stack_keeps_its_torch_mmcv_and_numpy(tmp_p
              'numpy.__version__, numpy.__file__)')
     before = subprocess.run([python, '-c', probe], capture_output=True, text=True, check=True)
     proc = subprocess.run([python, '-m', 'pip', 'install', '--disable-pip-version-check', ROOT],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+                          cwd=tmp_path,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    added = {dist.metadata['Name'].lower().replace('_', '-')
-             for dist in importlib.metadata.distributions(path=[venv_site])}
+    added = {
+        dist.metadata['Name'].lower().replace('_', '-')
+        for dist in importlib.metadata.distributions(path=[venv_site])
+    }
     assert added == {'pvt-mm'}, proc.stdout
     after = subprocess.run([python, '-c', probe], capture_output=True, text=True, check=True)
     assert after.stdout == before.stdout
     import torch
     assert after.stdout.split()[0] == torch.__version__
     where = subprocess.run([python, '-c', 'import pvt_mm; print(pvt_mm.__file__)'],
-                           cwd=tmp_path, capture_output=True, text=True, check=True)
+                           cwd=tmp_path,
+                           capture_output=True,
+                           text=True,
+                           check=True)
     assert where.stdout.startswith(venv_site), where.stdout
 
 
 def test_install_stops_early_without_a_compiler(tmp_path):
-    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', tmp_path / 'venv'],
-                   check=True)
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', tmp_path / 'venv'], check=True)
     bin_dir = tmp_path / 'bin'  # what the script needs, and no compiler
     bin_dir.mkdir()
     for tool in ('dirname', 'nproc', 'sed'):
         (bin_dir / tool).symlink_to(f'/usr/bin/{tool}')
-    env = dict(os.environ, PATH=str(bin_dir), PYTHON=str(tmp_path / 'venv/bin/python'),
-               PVT_MM_WHEELHOUSE=str(tmp_path / 'no_wheelhouse'))
+    env = dict(
+        os.environ,
+        PATH=str(bin_dir),
+        PYTHON=str(tmp_path / 'venv/bin/python'),
+        PVT_MM_WHEELHOUSE=str(tmp_path / 'no_wheelhouse'))
     env.pop('CXX', None)
-    proc = subprocess.run(['/bin/bash', osp.join(TOOLS, 'install.sh')], env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(['/bin/bash', osp.join(TOOLS, 'install.sh')],
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=60)
     assert proc.returncode == 1
     assert 'building mmcv needs a C++ compiler, and none was found' in proc.stderr
     assert 'mmcv 2.1.0 will be built from source' in proc.stdout
@@ -125,7 +149,8 @@ def test_mim_search_lists_our_configs():
 
     import yaml
     mim = osp.join(osp.dirname(sys.executable), 'mim')  # installed next to this Python
-    proc = subprocess.run([mim, 'search', 'pvt_mm', '--valid-config'], capture_output=True,
+    proc = subprocess.run([mim, 'search', 'pvt_mm', '--valid-config'],
+                          capture_output=True,
                           text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     listed = ast.literal_eval(proc.stdout.split('valid config ids:')[1].strip())

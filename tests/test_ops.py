@@ -23,9 +23,12 @@ def plain_ffn(m, x, hw):
 # The depth-wise conv's input gradient from channels-last maps, or from contiguous ones (what
 # torch 2.1 takes, where the channels-last kernel is slow).
 @pytest.mark.parametrize('chunk_bytes', [None, 4 << 20, 2000, 1])
-@pytest.mark.parametrize('dwconv,relu,contiguous_dw_backward', [
-    (False, False, False), (True, False, False), (True, True, False), (False, True, False),
-    (True, False, True), (True, True, True)])
+@pytest.mark.parametrize('dwconv,relu,contiguous_dw_backward', [(False, False, False),
+                                                                (True, False, False),
+                                                                (True, True, False),
+                                                                (False, True, False),
+                                                                (True, False, True),
+                                                                (True, True, True)])
 @pytest.mark.parametrize('recompute', ops.RECOMPUTE)
 def test_ffn_equals_plain_ops(monkeypatch, chunk_bytes, dwconv, relu, contiguous_dw_backward,
                               recompute):
@@ -87,8 +90,13 @@ def training_step(cls, arch, dtype, size, device='cpu', depths=None, **options):
         for k, p in official.named_parameters()
     })
     expected = dict(grads.named_parameters())
-    return (outs, outs_ref, {k: p.grad for k, p in model.named_parameters()},
-            {k: expected[k] for k, _ in model.named_parameters()})
+    return (outs, outs_ref, {
+        k: p.grad
+        for k, p in model.named_parameters()
+    }, {
+        k: expected[k]
+        for k, _ in model.named_parameters()
+    })
 
 
 def rel(a, b):
@@ -144,8 +152,7 @@ def test_block_stores_input_and_one_hidden_tensor(cls, arch):
     x = torch.randn(1, hw[0] * hw[1], c, requires_grad=True)
     token_bytes = x[0, 0].numel() * 4 * hw[0] * hw[1]
     conv = 8 if cls.arch_settings[arch]['ffn_dwconv'] else 0
-    for recompute, hidden in [('auto', 8), ('dwconv', 8), ('gelu', 8 + conv),
-                              ('none', 16 + conv)]:
+    for recompute, hidden in [('auto', 8), ('dwconv', 8), ('gelu', 8 + conv), ('none', 16 + conv)]:
         model = cls(arch=arch, drop_path_rate=0., ffn_recompute=recompute)
         ours = saved_bytes(model.stages[0].blocks[0].mlp, x, hw)
         assert ours == (1 + hidden) * token_bytes, recompute
@@ -198,14 +205,19 @@ def test_with_cp_takes_lean_chunks(monkeypatch, with_cp):
     assert len(seen) == sum(model.arch['depths']) * (2 if with_cp else 1)
 
 
-SPEED_OPTIONS = [dict(attn_backend=b, attn_query_groups=g, ffn_recompute=r)
-                 for b, g, r in [('sdpa', 1, 'dwconv'), ('explicit', 1, 'dwconv'),
-                                 ('math', 3, 'gelu'), ('explicit', 4, 'none'),
-                                 ('sdpa', 5, 'none'), ('sdpa', 2, 'gelu')]]
+SPEED_OPTIONS = [
+    dict(attn_backend=b, attn_query_groups=g, ffn_recompute=r)
+    for b, g, r in [('sdpa', 1,
+                     'dwconv'), ('explicit', 1,
+                                 'dwconv'), ('math', 3,
+                                             'gelu'), ('explicit', 4,
+                                                       'none'), ('sdpa', 5,
+                                                                 'none'), ('sdpa', 2, 'gelu')]
+]
 
 
-@pytest.mark.parametrize('options', SPEED_OPTIONS,
-                         ids=lambda o: '-'.join(str(v) for v in o.values()))
+@pytest.mark.parametrize(
+    'options', SPEED_OPTIONS, ids=lambda o: '-'.join(str(v) for v in o.values()))
 @pytest.mark.parametrize('cls,arch', [(PVT, 'tiny'), (PVTv2, 'b0'), (PVTv2, 'b2-li')])
 def test_every_speed_option_is_the_official_math(monkeypatch, cls, arch, options):
     """The CPU's attention backends (SDPA, its math kernel, the explicit formulation), query
@@ -214,8 +226,8 @@ def test_every_speed_option_is_the_official_math(monkeypatch, cls, arch, options
     2, ...) that 4 and 5 do not divide: padded groups. Two blocks in the first stage, one in the
     others: every kind of block, at a fraction of the full depth's time."""
     monkeypatch.setattr(ops, '_CPU_CHUNK_BYTES', 16 << 10)
-    outs, outs_ref, grads, grads_ref = training_step(cls, arch, torch.float64, (72, 56),
-                                                     depths=[2, 1, 1, 1], **options)
+    outs, outs_ref, grads, grads_ref = training_step(
+        cls, arch, torch.float64, (72, 56), depths=[2, 1, 1, 1], **options)
     assert max(rel(a, b) for a, b in zip(outs, outs_ref)) < 1e-12
     assert max(rel(grads[k], grads_ref[k]) for k in grads) < 1e-9
 
@@ -230,8 +242,8 @@ def test_attention_choice_per_device_dtype_and_size(device, dtype, queries, keys
     is kept, but never more groups than queries; a forced backend the device and dtype can run is
     kept."""
     assert attention.choose(device, dtype, queries, keys) == ('sdpa', 1)
-    assert attention.choose(device, dtype, queries, keys, query_groups=16) == (
-        'sdpa', min(16, queries))
+    assert attention.choose(
+        device, dtype, queries, keys, query_groups=16) == ('sdpa', min(16, queries))
     for backend in ('sdpa', 'math', 'explicit'):
         assert attention.choose(device, dtype, queries, keys, backend=backend) == (backend, 1)
 

@@ -24,8 +24,11 @@ from tools_helper import (config, in_process, tool_in_process, toy_coco_panoptic
 
 HERE = osp.dirname(osp.abspath(__file__))
 META = dict(classes=('a', 'b', 's'), thing_classes=('a', 'b'), stuff_classes=('s', ))
-CATEGORIES = [dict(id=1, name='a', isthing=1), dict(id=2, name='b', isthing=1),
-              dict(id=3, name='s', isthing=0)]
+CATEGORIES = [
+    dict(id=1, name='a', isthing=1),
+    dict(id=2, name='b', isthing=1),
+    dict(id=3, name='s', isthing=0)
+]
 VOID_LABEL = len(META['classes'])  # the models' "no segment" label
 
 
@@ -45,8 +48,9 @@ def test_toy_panoptic_dataset_is_coco_panoptic(tmp_path):
     pan = json.load(open(osp.join(ann_dir, 'panoptic_val2017.json')))
     inst = json.load(open(osp.join(ann_dir, 'instances_val2017.json')))
     cats = {c['id']: c for c in pan['categories']}
-    assert [(c['name'], c['isthing']) for c in pan['categories']] == [
-        ('square', 1), ('circle', 1), ('triangle', 1), ('background', 0)]
+    assert [(c['name'], c['isthing']) for c in pan['categories']] == [('square', 1), ('circle', 1),
+                                                                      ('triangle', 1),
+                                                                      ('background', 0)]
     assert [i['file_name'] for i in pan['images']] == [i['file_name'] for i in inst['images']]
     void = 0
     for ann in pan['annotations']:
@@ -57,8 +61,11 @@ def test_toy_panoptic_dataset_is_coco_panoptic(tmp_path):
         for seg in ann['segments_info']:
             ys, xs = np.nonzero(ids == seg['id'])
             assert seg['area'] == len(ys)
-            assert seg['bbox'] == [xs.min(), ys.min(), xs.max() - xs.min() + 1,
-                                   ys.max() - ys.min() + 1]
+            assert seg['bbox'] == [
+                xs.min(), ys.min(),
+                xs.max() - xs.min() + 1,
+                ys.max() - ys.min() + 1
+            ]
         things = sorted((s['category_id'], s['area']) for s in ann['segments_info']
                         if cats[s['category_id']]['isthing'])
         objects = sorted((a['category_id'], a['area']) for a in inst['annotations']
@@ -79,47 +86,72 @@ def _r(a, b):
 ALL = (_r(0, 20), _r(0, 20))
 CASES = {
     # Every segment found exactly.
-    'perfect': ([('s', 0) + ALL, ('a', 0, _r(2, 7), _r(2, 7))],
-                [('s', ) + ALL, ('a', _r(2, 7), _r(2, 7))],
-                {'All': (100, 100, 100), 'Things': (100, 100, 100), 'Stuff': (100, 100, 100)}),
+    'perfect': ([('s', 0) + ALL, ('a', 0, _r(2, 7), _r(2, 7))], [('s', ) + ALL,
+                                                                 ('a', _r(2, 7), _r(2, 7))], {
+                                                                     'All': (100, 100, 100),
+                                                                     'Things': (100, 100, 100),
+                                                                     'Stuff': (100, 100, 100)
+                                                                 }),
     # Two a's, one predicted: a has TP 1, FN 1 -> PQ = 1 / 1.5.
     'missed segment': ([('s', 0) + ALL, ('a', 0, _r(0, 4), _r(0, 4)),
-                        ('a', 0, _r(8, 12), _r(8, 12))],
-                       [('s', ) + ALL, ('a', _r(0, 4), _r(0, 4)), (None, _r(8, 12), _r(8, 12))],
-                       {'All': (250 / 3, 100, 250 / 3), 'Things': (200 / 3, 100, 200 / 3),
-                        'Stuff': (100, 100, 100)}),
+                        ('a', 0, _r(8, 12), _r(8, 12))], [('s', ) + ALL, ('a', _r(0, 4), _r(0, 4)),
+                                                          (None, _r(8, 12), _r(8, 12))], {
+                                                              'All': (250 / 3, 100, 250 / 3),
+                                                              'Things': (200 / 3, 100, 200 / 3),
+                                                              'Stuff': (100, 100, 100)
+                                                          }),
     # A b where there is only stuff: b has FP 1 (PQ 0); s keeps IoU 368 / 384.
     'false positive': ([('s', 0) + ALL, ('a', 0, _r(0, 4), _r(0, 4))],
-                       [('s', ) + ALL, ('a', _r(0, 4), _r(0, 4)), ('b', _r(10, 14), _r(10, 14))],
-                       {'All': (100 * (1 + 368 / 384) / 3, 100 * (1 + 368 / 384) / 3, 200 / 3),
-                        'Things': (50, 50, 50), 'Stuff': (100 * 368 / 384, 100 * 368 / 384, 100)}),
+                       [('s', ) + ALL, ('a', _r(0, 4), _r(0, 4)), ('b', _r(10, 14), _r(10, 14))], {
+                           'All': (100 * (1 + 368 / 384) / 3, 100 * (1 + 368 / 384) / 3, 200 / 3),
+                           'Things': (50, 50, 50),
+                           'Stuff': (100 * 368 / 384, 100 * 368 / 384, 100)
+                       }),
     # An a covering 8 of the 16 pixels of the gt a: IoU = 8 / 16 = 0.5 is no match (FN + FP).
-    'IoU exactly 0.5': ([('s', 0) + ALL, ('a', 0, _r(0, 4), _r(0, 4))],
-                        [('s', ) + ALL, (None, _r(0, 4), _r(0, 4)), ('a', _r(0, 4), _r(0, 2))],
-                        {'All': (50, 50, 50), 'Things': (0, 0, 0), 'Stuff': (100, 100, 100)}),
+    'IoU exactly 0.5': ([('s', 0) + ALL,
+                         ('a', 0, _r(0, 4), _r(0, 4))], [('s', ) + ALL, (None, _r(0, 4), _r(0, 4)),
+                                                         ('a', _r(0, 4), _r(0, 2))], {
+                                                             'All': (50, 50, 50),
+                                                             'Things': (0, 0, 0),
+                                                             'Stuff': (100, 100, 100)
+                                                         }),
     # 9 of 16: IoU = 9 / 16 > 0.5, a match.
-    'IoU above 0.5': ([('s', 0) + ALL, ('a', 0, _r(0, 4), _r(0, 4))],
-                      [('s', ) + ALL, (None, _r(0, 4), _r(0, 4)), ('a', _r(0, 3), _r(0, 3))],
-                      {'All': (100 * (1 + 9 / 16) / 2, 100 * (1 + 9 / 16) / 2, 100),
-                       'Things': (100 * 9 / 16, 100 * 9 / 16, 100), 'Stuff': (100, 100, 100)}),
+    'IoU above 0.5':
+    ([('s', 0) + ALL,
+      ('a', 0, _r(0, 4), _r(0, 4))], [('s', ) + ALL, (None, _r(0, 4), _r(0, 4)),
+                                      ('a', _r(0, 3), _r(0, 3))], {
+                                          'All':
+                                          (100 * (1 + 9 / 16) / 2, 100 * (1 + 9 / 16) / 2, 100),
+                                          'Things': (100 * 9 / 16, 100 * 9 / 16, 100),
+                                          'Stuff': (100, 100, 100)
+                                      }),
     # A b lying 16 / 24 in unlabelled pixels is no FP; s loses 8 pixels: IoU 360 / 368.
     'void': ([('s', 0, _r(0, 20), _r(0, 10)), ('s', 0, _r(0, 20), _r(14, 20)),
               ('s', 0, _r(0, 10), _r(10, 14)), ('s', 0, _r(14, 20), _r(10, 14)),
-              ('a', 0, _r(0, 4), _r(0, 4))],
-             [('s', ) + ALL, ('a', _r(0, 4), _r(0, 4)), ('b', _r(10, 14), _r(10, 16))],
-             {'All': (100 * (1 + 360 / 368) / 2, 100 * (1 + 360 / 368) / 2, 100),
-              'Things': (100, 100, 100), 'Stuff': (100 * 360 / 368, 100 * 360 / 368, 100)}),
+              ('a', 0, _r(0, 4), _r(0, 4))], [('s', ) + ALL, ('a', _r(0, 4), _r(0, 4)),
+                                              ('b', _r(10, 14), _r(10, 16))], {
+                                                  'All': (100 * (1 + 360 / 368) / 2,
+                                                          100 * (1 + 360 / 368) / 2, 100),
+                                                  'Things': (100, 100, 100),
+                                                  'Stuff': (100 * 360 / 368, 100 * 360 / 368, 100)
+                                              }),
     # An a spilling onto 4 unlabelled pixels: they leave the union, IoU = 16 / 16.
     'void in the union': ([('s', 0, _r(0, 20), _r(5, 20)), ('s', 0, _r(4, 20), _r(0, 5)),
-                           ('a', 0, _r(0, 4), _r(0, 4))],
-                          [('s', ) + ALL, ('a', _r(0, 4), _r(0, 5))],
-                          {'All': (100, 100, 100), 'Things': (100, 100, 100),
-                           'Stuff': (100, 100, 100)}),
+                           ('a', 0, _r(0, 4), _r(0, 4))], [('s', ) + ALL,
+                                                           ('a', _r(0, 4), _r(0, 5))], {
+                                                               'All': (100, 100, 100),
+                                                               'Things': (100, 100, 100),
+                                                               'Stuff': (100, 100, 100)
+                                                           }),
     # An a inside a crowd region of a is no FP, the crowd region no FN.
-    'crowd': ([('s', 0) + ALL, ('a', 0, _r(0, 4), _r(0, 4)), ('a', 1, _r(10, 18), _r(10, 18))],
-              [('s', ) + ALL, ('a', _r(0, 4), _r(0, 4)), (None, _r(10, 18), _r(10, 18)),
-               ('a', _r(10, 14), _r(10, 14))],
-              {'All': (100, 100, 100), 'Things': (100, 100, 100), 'Stuff': (100, 100, 100)}),
+    'crowd': ([('s', 0) + ALL, ('a', 0, _r(0, 4), _r(0, 4)),
+               ('a', 1, _r(10, 18), _r(10, 18))], [('s', ) + ALL, ('a', _r(0, 4), _r(0, 4)),
+                                                   (None, _r(10, 18), _r(10, 18)),
+                                                   ('a', _r(10, 14), _r(10, 14))], {
+                                                       'All': (100, 100, 100),
+                                                       'Things': (100, 100, 100),
+                                                       'Stuff': (100, 100, 100)
+                                                   }),
 }
 
 
@@ -138,14 +170,19 @@ def write_case(root, name, gt_segments, image_id=1):
         ids[rows, cols] = seg_id
     for seg in segments:
         ys, xs = np.nonzero(ids == seg['id'])
-        seg.update(area=int(len(ys)), bbox=[int(xs.min()), int(ys.min()),
-                                            int(xs.max() - xs.min() + 1),
-                                            int(ys.max() - ys.min() + 1)])
+        seg.update(
+            area=int(len(ys)),
+            bbox=[
+                int(xs.min()),
+                int(ys.min()),
+                int(xs.max() - xs.min() + 1),
+                int(ys.max() - ys.min() + 1)
+            ])
     file_name = name.replace(' ', '_') + '.png'
     os.makedirs(osp.join(root, 'panoptic'), exist_ok=True)
     cv2.imwrite(osp.join(root, 'panoptic', file_name), id2rgb(ids)[..., ::-1])
-    return (dict(id=image_id, file_name=file_name.replace('.png', '.jpg'), height=20, width=20),
-            dict(image_id=image_id, file_name=file_name, segments_info=segments))
+    return (dict(id=image_id, file_name=file_name.replace('.png', '.jpg'), height=20,
+                 width=20), dict(image_id=image_id, file_name=file_name, segments_info=segments))
 
 
 def prediction(pred_segments):
@@ -166,10 +203,12 @@ def case_files(root, names):
         image, annotation = write_case(root, name, gt_segments, image_id)
         images.append(image)
         annotations.append(annotation)
-        samples.append(dict(
-            img_id=image_id, img_path=osp.join(root, 'images', image['file_name']),
-            ori_shape=(20, 20),
-            pred_panoptic_seg=dict(sem_seg=torch.from_numpy(prediction(pred_segments))[None])))
+        samples.append(
+            dict(
+                img_id=image_id,
+                img_path=osp.join(root, 'images', image['file_name']),
+                ori_shape=(20, 20),
+                pred_panoptic_seg=dict(sem_seg=torch.from_numpy(prediction(pred_segments))[None])))
     ann_file = osp.join(root, 'panoptic.json')
     with open(ann_file, 'w') as f:
         json.dump(dict(images=images, annotations=annotations, categories=CATEGORIES), f)
@@ -188,8 +227,8 @@ def test_pq_of_a_case_known_by_construction(tmp_path, name):
     got = evaluate(HotcocoPanopticMetric(ann_file=ann_file, seg_prefix=seg_prefix), samples)
     for group, suffix in (('All', ''), ('Things', '_th'), ('Stuff', '_st')):
         for metric, want in zip(('PQ', 'SQ', 'RQ'), CASES[name][2][group]):
-            assert got[f'coco_panoptic/{metric}{suffix}'] == pytest.approx(want, abs=1e-9), (
-                group, metric)
+            assert got[f'coco_panoptic/{metric}{suffix}'] == pytest.approx(
+                want, abs=1e-9), (group, metric)
 
 
 def test_pq_of_all_cases_together(tmp_path):
@@ -209,13 +248,17 @@ def test_classwise_table_lists_every_class(tmp_path, capsys):
     from mmengine.logging import MMLogger
     MMLogger.get_instance(f'classwise-{tmp_path.name}')  # current, writing to captured stdout
     ann_file, seg_prefix, samples = case_files(str(tmp_path), ['perfect'])
-    evaluate(HotcocoPanopticMetric(ann_file=ann_file, seg_prefix=seg_prefix, classwise=True),
-             samples)
+    evaluate(
+        HotcocoPanopticMetric(ann_file=ann_file, seg_prefix=seg_prefix, classwise=True), samples)
     table = capsys.readouterr().out.split('Classwise Panoptic Evaluation Results')[1]
-    cells = [c.strip() for line in table.splitlines() if line.startswith('|')
-             for c in line.strip('|').split('|')]  # mmdet's table: 2 classes a row, 4 cells each
-    rows = {cells[i]: cells[i + 1:i + 4] for i in range(0, len(cells), 4)
-            if cells[i] in META['classes']}
+    cells = [
+        c.strip() for line in table.splitlines() if line.startswith('|')
+        for c in line.strip('|').split('|')
+    ]  # mmdet's table: 2 classes a row, 4 cells each
+    rows = {
+        cells[i]: cells[i + 1:i + 4]
+        for i in range(0, len(cells), 4) if cells[i] in META['classes']
+    }
     assert rows == {'a': ['100.000'] * 3, 'b': ['0.000'] * 3, 's': ['100.000'] * 3}
 
 
@@ -228,8 +271,8 @@ def _break(ann_file, seg_prefix, problem):
         open(ann_file, 'w').write('{"images": [')
         return f'{ann_file}: not a COCO panoptic annotation file (JSONDecodeError'
     if problem == 'not panoptic JSON':
-        json.dump(dict(images=[], annotations=[dict(image_id=1)], categories=[]),
-                  open(ann_file, 'w'))
+        json.dump(
+            dict(images=[], annotations=[dict(image_id=1)], categories=[]), open(ann_file, 'w'))
         return f'{ann_file}: not a COCO panoptic annotation file (KeyError'
     if problem == 'unknown category':
         segments[1]['category_id'] = 42
@@ -251,9 +294,10 @@ def _break(ann_file, seg_prefix, problem):
     return f'{png}: segment 20 is in the PNG and not in the annotations of image 1'
 
 
-@pytest.mark.parametrize('problem', ['bad JSON', 'not panoptic JSON', 'unknown category',
-                                     'bad iscrowd', 'bad PNG', 'size mismatch',
-                                     'unlisted segment'])
+@pytest.mark.parametrize('problem', [
+    'bad JSON', 'not panoptic JSON', 'unknown category', 'bad iscrowd', 'bad PNG', 'size mismatch',
+    'unlisted segment'
+])
 def test_annotation_problems_are_named_errors(tmp_path, problem):
     """Each is one AnnotationError naming the file (and the image and segment), from the metric
     and, for the PNG, from the training transform: never a cv2 / KeyError / JSON traceback, never
@@ -266,8 +310,11 @@ def test_annotation_problems_are_named_errors(tmp_path, problem):
         evaluate(HotcocoPanopticMetric(ann_file=ann_file, seg_prefix=seg_prefix), samples)
     assert str(err.value).startswith(expected), str(err.value)
     if problem in ('bad PNG', 'size mismatch'):
-        results = dict(seg_map_path=osp.join(seg_prefix, 'perfect.png'), ori_shape=(20, 20),
-                       segments_info=[], img_shape=(20, 20))
+        results = dict(
+            seg_map_path=osp.join(seg_prefix, 'perfect.png'),
+            ori_shape=(20, 20),
+            segments_info=[],
+            img_shape=(20, 20))
         with pytest.raises(AnnotationError, match=re.escape(expected)):
             LoadCocoPanopticAnnotations(with_bbox=False, with_label=False)(results)
 
@@ -275,8 +322,9 @@ def test_annotation_problems_are_named_errors(tmp_path, problem):
 def test_without_panopticapi_configs_get_hotcoco(tmp_path):
     assert not has_panopticapi()  # the test environment is the one users without git have
     ann_file, seg_prefix, _ = case_files(str(tmp_path), ['perfect'])
-    assert isinstance(CocoPanopticMetricOrHotcoco(ann_file=ann_file, seg_prefix=seg_prefix),
-                      HotcocoPanopticMetric)
+    assert isinstance(
+        CocoPanopticMetricOrHotcoco(ann_file=ann_file, seg_prefix=seg_prefix),
+        HotcocoPanopticMetric)
 
 
 def test_without_hotcoco_the_metric_says_what_to_install(tmp_path, monkeypatch):
@@ -293,8 +341,8 @@ def test_format_only_writes_coco_panoptic_results(tmp_path):
     assert evaluate(metric, samples) == {}
     result = json.load(open(prefix + '.panoptic.json'))['annotations'][0]
     ids = rgb2id(cv2.imread(osp.join(prefix + '.panoptic', result['file_name']))[..., ::-1])
-    assert sorted((s['category_id'], s['area']) for s in result['segments_info']) == [
-        (1, 16), (3, 400 - 32)]
+    assert sorted((s['category_id'], s['area']) for s in result['segments_info']) == [(1, 16),
+                                                                                      (3, 400 - 32)]
     assert (ids == 0).sum() == 16  # the unpredicted a: VOID
 
 
@@ -309,14 +357,19 @@ def panopticapi_dir(tmp_path_factory):
     directory of its own, so that the test environment stays one without panopticapi
     (test_without_panopticapi_configs_get_hotcoco)."""
     target = tmp_path_factory.mktemp('panopticapi_lite')
-    cmd = [sys.executable, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps',
-           '--target', str(target), 'panopticapi-lite']
+    cmd = [
+        sys.executable, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps',
+        '--target',
+        str(target), 'panopticapi-lite'
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if out.returncode != 0 or not osp.isfile(osp.join(target, 'panopticapi', 'evaluation.py')):
-        pytest.fail(f'could not install panopticapi-lite, which this test needs (mmdet\'s '
-                    f'panoptic transform and metric import its panopticapi module): '
-                    f'`{" ".join(cmd)}` exited with {out.returncode}:\n'
-                    f'{(out.stdout + out.stderr)[-4000:]}', pytrace=False)
+        pytest.fail(
+            f'could not install panopticapi-lite, which this test needs (mmdet\'s '
+            f'panoptic transform and metric import its panopticapi module): '
+            f'`{" ".join(cmd)}` exited with {out.returncode}:\n'
+            f'{(out.stdout + out.stderr)[-4000:]}',
+            pytrace=False)
     return str(target)
 
 
@@ -326,8 +379,13 @@ def test_mmdet_transform_and_metric_agree_where_panopticapi_exists(tmp_path, pan
     annotations and the same metrics (with and without an annotation file), and the configs'
     metric is mmdet's."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([panopticapi_dir, HERE]))
-    out = subprocess.run([sys.executable, osp.join(HERE, 'panoptic_parity.py'), str(tmp_path)],
-                         env=env, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, osp.join(HERE, 'panoptic_parity.py'),
+         str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600)
     assert out.returncode == 0, out.stderr[-4000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report['selected'] == 'CocoPanopticMetric'
@@ -361,9 +419,13 @@ def test_hotcoco_bbox_and_segm_ap_equal_pycocotools(tmp_path):
             mask[max(int(y), 0):int(y + h), max(int(x), 0):int(x + w)] = 1
             rle = mask_utils.encode(np.asfortranarray(mask))
             rle['counts'] = rle['counts'].decode()
-            dets.append(dict(image_id=ann['image_id'], category_id=int(rng.integers(1, 4)) if k
-                             else ann['category_id'], bbox=[x, y, max(w, 1), max(h, 1)],
-                             segmentation=rle, score=float(rng.uniform(0.05, 1))))
+            dets.append(
+                dict(
+                    image_id=ann['image_id'],
+                    category_id=int(rng.integers(1, 4)) if k else ann['category_id'],
+                    bbox=[x, y, max(w, 1), max(h, 1)],
+                    segmentation=rle,
+                    score=float(rng.uniform(0.05, 1))))
     for iou_type in ('bbox', 'segm'):
         ref = COCOeval(gt, gt.loadRes(dets), iou_type)
         hot_gt = HotCOCO(ann_file)
@@ -391,8 +453,9 @@ def test_trains_then_tests_on_toy_panoptic_data(tmp_path, monkeypatch, capsys, n
     cfg = toy_coco_panoptic_config(config(PANOPTIC[name]), tmp_path, num_train=1)
     work = tmp_path / 'work'
     if name == 'mask2former':
-        loop = ['train_cfg.max_iters=1', 'train_cfg.val_begin=2',
-                'default_hooks.checkpoint.interval=1']
+        loop = [
+            'train_cfg.max_iters=1', 'train_cfg.val_begin=2', 'default_hooks.checkpoint.interval=1'
+        ]
         ckpt = work / 'iter_1.pth'
     else:
         loop, ckpt = ['train_cfg.max_epochs=1', 'train_cfg.val_begin=2'], work / 'epoch_1.pth'
@@ -414,8 +477,8 @@ def test_trains_then_tests_on_toy_panoptic_data(tmp_path, monkeypatch, capsys, n
     # mmdet's visualizer fails on a panoptic result without segments (np.stack of no areas),
     # which is what a Mask2Former trained for one iteration predicts: its result is saved only.
     draw = name == 'panoptic-fpn'
-    result = inferencer(image, out_dir=str(tmp_path / 'infer'), no_save_pred=False,
-                        no_save_vis=not draw)
+    result = inferencer(
+        image, out_dir=str(tmp_path / 'infer'), no_save_pred=False, no_save_vis=not draw)
     pan = cv2.imread(result['predictions'][0]['panoptic_seg_path'])
     assert pan.shape == cv2.imread(image).shape
     if draw:

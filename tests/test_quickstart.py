@@ -43,15 +43,22 @@ def test_readme_shows_the_quickstart_figures():
 
 def test_detection_quickstart_as_the_readme_says(tmp_path):
     out = tool('train.py', config(DET[len('configs/'):]), cwd=tmp_path, timeout=1200)
-    val = re.findall(r'Epoch\(val\) +\[(\d+)\]\[\d+/\d+\] +coco/bbox_mAP: (\d\.\d+) +'
-                     r'coco/bbox_mAP_50: (\d\.\d+)', out)
+    val = re.findall(
+        r'Epoch\(val\) +\[(\d+)\]\[\d+/\d+\] +coco/bbox_mAP: (\d\.\d+) +'
+        r'coco/bbox_mAP_50: (\d\.\d+)', out)
     assert [int(e) for e, _, _ in val] == DETECTION['epochs']
     assert float(val[-1][2]) == pytest.approx(DETECTION['ap50'][-1], abs=AP_TOLERANCE), val
     assert float(val[-1][1]) == pytest.approx(DETECTION['ap'], abs=AP_TOLERANCE), val
     ckpt = tmp_path / 'work_dirs/retinanet_pvtv2-b0_fpn_toy/epoch_12.pth'
     image = tmp_path / 'data/toy/coco/val2017/val_00000.jpg'
-    out = tool('demo.py', image, config(DET[len('configs/'):]), ckpt, '--out',
-               'work_dirs/demo_det.png', cwd=tmp_path)
+    out = tool(
+        'demo.py',
+        image,
+        config(DET[len('configs/'):]),
+        ckpt,
+        '--out',
+        'work_dirs/demo_det.png',
+        cwd=tmp_path)
     assert 'Failed to add' not in out and 'pkg_resources' not in out  # no noise
     drawn, original = (np.array(Image.open(tmp_path / 'work_dirs/demo_det.png')),
                        np.array(Image.open(image)))
@@ -72,12 +79,17 @@ def test_segmentation_quickstart_as_the_readme_says(tmp_path):
     work = tmp_path / 'work_dirs/fpn_pvtv2-b0_toy-192x192'
     ckpt = work / 'iter_200.pth'
     (log, ) = work.glob('*/vis_data/scalars.json')
-    losses = [json.loads(line)['loss'] for line in log.read_text().splitlines()
-              if 'loss' in line]
+    losses = [json.loads(line)['loss'] for line in log.read_text().splitlines() if 'loss' in line]
     assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])
     ade = tmp_path / 'data/toy/ade/ADEChallengeData2016'
-    tool('demo.py', ade / 'images/validation/val_00000.jpg', config(SEG[len('configs/'):]), ckpt,
-         '--out', 'work_dirs/demo_seg.png', cwd=tmp_path)
+    tool(
+        'demo.py',
+        ade / 'images/validation/val_00000.jpg',
+        config(SEG[len('configs/'):]),
+        ckpt,
+        '--out',
+        'work_dirs/demo_seg.png',
+        cwd=tmp_path)
     drawn = np.array(Image.open(tmp_path / 'work_dirs/demo_seg.png').convert('RGB'), int)
     original = np.array(Image.open(ade / 'images/validation/val_00000.jpg'), int)
     assert drawn.shape == original.shape == (192, 256, 3)

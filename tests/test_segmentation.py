@@ -9,12 +9,14 @@ from PIL import Image
 from tools_helper import SMALL_TOY, config, tool_in_process
 
 FPN = config('quickstart/fpn_pvtv2-b0_toy-192x192.py')
-SHORT = ['max_iters=4', 'train_cfg.max_iters=4', 'param_scheduler.0.end=4',
-         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=1',
-         'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
-         'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
-         'test_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1',
-         'default_hooks.checkpoint.interval=2', 'train_cfg.val_interval=100']
+SHORT = [
+    'max_iters=4', 'train_cfg.max_iters=4', 'param_scheduler.0.end=4',
+    'train_dataloader.batch_size=2', 'train_dataloader.num_workers=1',
+    'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+    'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
+    'test_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1',
+    'default_hooks.checkpoint.interval=2', 'train_cfg.val_interval=100'
+]
 
 
 def test_semantic_fpn_train_then_test_miou(tmp_path, monkeypatch, capsys):

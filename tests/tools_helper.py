@@ -25,8 +25,14 @@ def run(cmd, cwd, timeout=600, env=None):
     cmd = [str(c) for c in cmd]
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
     full_env.setdefault('OMP_NUM_THREADS', str(torch.get_num_threads()))
-    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout, env=full_env)
+    proc = subprocess.run(
+        cmd,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        env=full_env)
     if proc.returncode != 0:
         raise AssertionError(f'{" ".join(cmd)} exited {proc.returncode}:\n{proc.stdout[-6000:]}')
     return proc.stdout
@@ -149,8 +155,8 @@ def _toy_classes(model, num_classes, num_stuff=0):
     _set_everywhere(model, 'num_classes', num_classes)
     _set_everywhere(model, 'num_things_classes', num_classes)
     _set_everywhere(model, 'num_stuff_classes', num_stuff)
-    _set_everywhere(model, 'class_weight', [1.0] * (num_classes + num_stuff) + [0.1],
-                    only_lists=True)
+    _set_everywhere(
+        model, 'class_weight', [1.0] * (num_classes + num_stuff) + [0.1], only_lists=True)
 
 
 def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batch_size=1):
@@ -168,8 +174,8 @@ def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batc
     for split in ('train', 'val', 'test'):
         loader = cfg[f'{split}_dataloader']
         loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
-        loader.dataset.update(data_root=root,
-                              metainfo=dict(classes=('square', 'circle', 'triangle')))
+        loader.dataset.update(
+            data_root=root, metainfo=dict(classes=('square', 'circle', 'triangle')))
     for split in ('val', 'test'):
         cfg[f'{split}_evaluator'].ann_file = root + 'annotations/instances_val2017.json'
     _toy_classes(cfg.model, 3)
@@ -182,8 +188,7 @@ def toy_coco_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batc
     return _dump_toy(cfg, src, tmp_path)
 
 
-def toy_coco_panoptic_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160),
-                             batch_size=1):
+def toy_coco_panoptic_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batch_size=1):
     """A shipped panoptic config pointed at the toy COCO panoptic dataset (3 thing classes, the
     shapes; 1 stuff class, the background), as :func:`toy_coco_config` does for detection: the
     model, the train pipeline, the schedule and the optimizer stay as shipped."""
@@ -199,19 +204,23 @@ def toy_coco_panoptic_config(src, tmp_path, num_train=2, num_val=2, size=(128, 1
         loader = cfg[f'{split}_dataloader']
         loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
         loader.dataset.update(
-            data_root=root, ann_file=f'annotations/panoptic_{coco_split}2017.json',
-            data_prefix=dict(img=f'{coco_split}2017/',
-                             seg=f'annotations/panoptic_{coco_split}2017/'),
-            metainfo=dict(classes=CLASSES + PANOPTIC_STUFF, thing_classes=CLASSES,
-                          stuff_classes=PANOPTIC_STUFF))
+            data_root=root,
+            ann_file=f'annotations/panoptic_{coco_split}2017.json',
+            data_prefix=dict(
+                img=f'{coco_split}2017/', seg=f'annotations/panoptic_{coco_split}2017/'),
+            metainfo=dict(
+                classes=CLASSES + PANOPTIC_STUFF,
+                thing_classes=CLASSES,
+                stuff_classes=PANOPTIC_STUFF))
     for split in ('val', 'test'):
         evaluators = cfg[f'{split}_evaluator']
         for evaluator in evaluators if isinstance(evaluators, list) else [evaluators]:
             if evaluator.type == 'CocoMetric':
                 evaluator.ann_file = root + 'annotations/instances_val2017.json'
             else:
-                evaluator.update(ann_file=root + 'annotations/panoptic_val2017.json',
-                                 seg_prefix=root + 'annotations/panoptic_val2017/')
+                evaluator.update(
+                    ann_file=root + 'annotations/panoptic_val2017.json',
+                    seg_prefix=root + 'annotations/panoptic_val2017/')
     _toy_classes(cfg.model, len(CLASSES), len(PANOPTIC_STUFF))
     _set_everywhere(cfg.model.get('test_cfg'), 'score_thr', 0.0)
     _set_everywhere(cfg.model.get('test_cfg'), 'max_per_image', 20)
@@ -239,8 +248,10 @@ def toy_ade_config(src, tmp_path, num_train=2, num_val=2, size=(128, 160), batch
         loader = cfg[f'{split}_dataloader']
         loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
         loader.dataset.update(
-            type='BaseSegDataset', data_root='data/toy/ade/ADEChallengeData2016',
-            metainfo=dict(classes=SEG_CLASSES), reduce_zero_label=True)
+            type='BaseSegDataset',
+            data_root='data/toy/ade/ADEChallengeData2016',
+            metainfo=dict(classes=SEG_CLASSES),
+            reduce_zero_label=True)
     _toy_classes(cfg.model, len(SEG_CLASSES))
     return _dump_toy(cfg, src, tmp_path)
 

@@ -21,8 +21,11 @@ def torch_own_results(paths, cwd):
     """``{path: 'loaded' | 'refused: <why>'}``."""
     results, todo = {}, list(paths)
     while todo:
-        child = subprocess.Popen([sys.executable, __file__, *todo], cwd=cwd,
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        child = subprocess.Popen([sys.executable, __file__, *todo],
+                                 cwd=cwd,
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL,
+                                 text=True)
         selector = selectors.DefaultSelector()
         selector.register(child.stdout, selectors.EVENT_READ)
         while todo:

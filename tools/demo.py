@@ -46,8 +46,8 @@ def main():
     cfg.visualizer.vis_backends = None
     visualizer = entry.visualizers().build(cfg.visualizer)
     visualizer.dataset_meta = model.dataset_meta
-    visualizer.add_datasample('demo', image, data_sample=result, draw_gt=False, show=False,
-                              out_file=args.out, **draw)
+    visualizer.add_datasample(
+        'demo', image, data_sample=result, draw_gt=False, show=False, out_file=args.out, **draw)
     print(f'wrote {args.out}')
 
 

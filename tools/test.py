@@ -17,15 +17,19 @@ def parse_args():
     parser = argparse.ArgumentParser(description='Test a PVT detector or segmentor')
     parser.add_argument('config', help='config file (mmdet or mmseg, chosen by default_scope)')
     parser.add_argument('checkpoint', help='checkpoint file (any known PVT layout)')
-    parser.add_argument('--out', help='detection: dump results to this .pkl; segmentation: '
-                        'write predicted label PNGs to this directory')
+    parser.add_argument(
+        '--out',
+        help='detection: dump results to this .pkl; segmentation: '
+        'write predicted label PNGs to this directory')
     parser.add_argument('--show', action='store_true', help='show predictions in a window')
     parser.add_argument('--show-dir', help='save drawn predictions to this directory')
     parser.add_argument('--wait-time', type=float, default=2, help='seconds per shown image')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation')
-    parser.add_argument('--allow-partial-checkpoint', action='store_true',
-                        help='evaluate even if the checkpoint leaves some of the model\'s '
-                        'tensors unset (a warning then gives the figures)')
+    parser.add_argument(
+        '--allow-partial-checkpoint',
+        action='store_true',
+        help='evaluate even if the checkpoint leaves some of the model\'s '
+        'tensors unset (a warning then gives the figures)')
     cli.common_args(parser)
     return parser.parse_args()
 

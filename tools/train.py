@@ -12,13 +12,19 @@ from pvt_mm import apis, cli
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a PVT detector or segmentor')
     parser.add_argument('config', help='config file (mmdet or mmseg, chosen by default_scope)')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (CUDA; fp32 without it)')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the lr by (total batch size / auto_scale_lr.base_batch_size)')
-    parser.add_argument('--resume', nargs='?', const='auto', default=None,
-                        help='resume from CKPT, or without a value from the latest checkpoint '
-                        'in the work dir')
+    parser.add_argument(
+        '--amp', action='store_true', help='automatic mixed precision (CUDA; fp32 without it)')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the lr by (total batch size / auto_scale_lr.base_batch_size)')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        default=None,
+        help='resume from CKPT, or without a value from the latest checkpoint '
+        'in the work dir')
     cli.common_args(parser)
     return parser.parse_args()
 

@@ -6,8 +6,5 @@ _base_ = [
 ]
 checkpoint_file = 'https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b0.pth'
 model = dict(
-    backbone=dict(
-        type='PVTv2',
-        arch='b0',
-        init_cfg=dict(checkpoint=checkpoint_file)),
+    backbone=dict(type='PVTv2', arch='b0', init_cfg=dict(checkpoint=checkpoint_file)),
     neck=dict(in_channels=[32, 64, 160, 256]))

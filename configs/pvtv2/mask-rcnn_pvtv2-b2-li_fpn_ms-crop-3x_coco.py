@@ -1,8 +1,5 @@
 _base_ = './mask-rcnn_pvtv2-b2_fpn_ms-crop-3x_coco.py'
 checkpoint_file = 'https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2_li.pth'
-model = dict(
-    backbone=dict(
-        arch='b2-li',
-        init_cfg=dict(checkpoint=checkpoint_file)))
+model = dict(backbone=dict(arch='b2-li', init_cfg=dict(checkpoint=checkpoint_file)))
 # The official b2-li Mask R-CNN 3x trains in mixed precision (apex O1); b2 in fp32.
 optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

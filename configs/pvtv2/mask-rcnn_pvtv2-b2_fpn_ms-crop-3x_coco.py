@@ -7,8 +7,4 @@ _base_ = [
     '../_base_/default_runtime_det.py',
 ]
 checkpoint_file = 'https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth'
-model = dict(
-    backbone=dict(
-        type='PVTv2',
-        arch='b2',
-        init_cfg=dict(checkpoint=checkpoint_file)))
+model = dict(backbone=dict(type='PVTv2', arch='b2', init_cfg=dict(checkpoint=checkpoint_file)))

@@ -25,7 +25,9 @@ model = dict(
 # (see mask2former_pvtv2-b2_8xb2-lsj-50e_coco.py for why the keys look like this).
 backbone_norm = dict(lr_mult=0.1, decay_mult=0.0)
 optim_wrapper = dict(
-    paramwise_cfg=dict(custom_keys={
-        f'.{norm}.{param}': backbone_norm
-        for norm in ('norm', 'norm1', 'norm2') for param in ('weight', 'bias')
-    }))
+    paramwise_cfg=dict(
+        custom_keys={
+            f'.{norm}.{param}': backbone_norm
+            for norm in ('norm', 'norm1', 'norm2')
+            for param in ('weight', 'bias')
+        }))

@@ -23,7 +23,10 @@ val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [
     _base_.panoptic_evaluator,
-    dict(type='CocoMetric', ann_file=_base_.panoptic_data_root +
-         'annotations/instances_val2017.json', metric=['bbox', 'segm'], backend_args=None)
+    dict(
+        type='CocoMetric',
+        ann_file=_base_.panoptic_data_root + 'annotations/instances_val2017.json',
+        metric=['bbox', 'segm'],
+        backend_args=None)
 ]
 test_evaluator = val_evaluator

@@ -1,6 +1,3 @@
 _base_ = './retinanet_pvtv2-b1_fpn_1x_coco.py'
 checkpoint_file = 'https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2_li.pth'
-model = dict(
-    backbone=dict(
-        arch='b2-li',
-        init_cfg=dict(checkpoint=checkpoint_file)))
+model = dict(backbone=dict(arch='b2-li', init_cfg=dict(checkpoint=checkpoint_file)))

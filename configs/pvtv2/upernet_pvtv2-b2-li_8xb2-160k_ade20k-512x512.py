@@ -1,4 +1,3 @@
 _base_ = './upernet_pvtv2-b2_8xb2-160k_ade20k-512x512.py'
 checkpoint_file = 'https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2_li.pth'
-model = dict(
-    backbone=dict(arch='b2-li', init_cfg=dict(checkpoint=checkpoint_file)))
+model = dict(backbone=dict(arch='b2-li', init_cfg=dict(checkpoint=checkpoint_file)))

@@ -23,6 +23,5 @@ param_scheduler = [
     dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=max_iters, by_epoch=False)
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.0005))
-default_hooks = dict(
-    logger=dict(interval=10), checkpoint=dict(interval=50, max_keep_ckpts=2))
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=50, max_keep_ckpts=2))
 randomness = dict(seed=0)

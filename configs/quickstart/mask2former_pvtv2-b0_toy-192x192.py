@@ -25,6 +25,5 @@ train_cfg = dict(max_iters=max_iters, val_interval=100)
 param_scheduler = [
     dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters, by_epoch=False)
 ]
-default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=100, max_keep_ckpts=2))
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=100, max_keep_ckpts=2))
 randomness = dict(seed=0)

@@ -7,8 +7,13 @@ _base_ = ['../pvtv2/mask2former_pvtv2-b0_8xb2-lsj-50e_coco.py', '../_base_/datas
 num_classes = 3
 model = dict(
     data_preprocessor=dict(batch_augments=[
-        dict(type='BatchFixedSizePad', size=(256, 256), img_pad_value=0, pad_mask=True,
-             mask_pad_value=0, pad_seg=False)
+        dict(
+            type='BatchFixedSizePad',
+            size=(256, 256),
+            img_pad_value=0,
+            pad_mask=True,
+            mask_pad_value=0,
+            pad_seg=False)
     ]),
     backbone=dict(init_cfg=None),
     panoptic_head=dict(

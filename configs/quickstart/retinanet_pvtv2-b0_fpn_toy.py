@@ -33,7 +33,10 @@ tta_pipeline = [
                     [dict(type='RandomFlip', prob=1.),
                      dict(type='RandomFlip', prob=0.)],
                     [dict(type='LoadAnnotations', with_bbox=True)],
-                    [dict(type='PackDetInputs',
-                          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                                     'scale_factor', 'flip', 'flip_direction'))]])
+                    [
+                        dict(
+                            type='PackDetInputs',
+                            meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                                       'scale_factor', 'flip', 'flip_direction'))
+                    ]])
 ]

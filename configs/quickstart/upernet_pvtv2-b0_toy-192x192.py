@@ -21,6 +21,5 @@ param_scheduler = [
     dict(type='PolyLR', eta_min=0.0, power=1.0, begin=20, end=max_iters, by_epoch=False)
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.0006))
-default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=100, max_keep_ckpts=2))
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=100, max_keep_ckpts=2))
 randomness = dict(seed=0)

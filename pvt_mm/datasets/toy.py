@@ -71,8 +71,7 @@ def make_scene(rng, h, w, max_objects=3):
             r = rng.uniform(0.12, 0.22) * min(h, w)
             cx, cy = rng.uniform(r, w - r), rng.uniform(r, h - r)
             box = (cx - r, cy - r, cx + r, cy + r)
-            if all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3]
-                   for b in boxes):
+            if all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in boxes):
                 break
         else:
             continue
@@ -112,9 +111,18 @@ def _panoptic(instances, h, w):
     for seg_id, category_id in segments:
         mask = ids == seg_id
         ys, xs = np.nonzero(mask)
-        infos.append(dict(id=seg_id, category_id=category_id, iscrowd=0, area=int(mask.sum()),
-                          bbox=[int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1),
-                                int(ys.max() - ys.min() + 1)]))
+        infos.append(
+            dict(
+                id=seg_id,
+                category_id=category_id,
+                iscrowd=0,
+                area=int(mask.sum()),
+                bbox=[
+                    int(xs.min()),
+                    int(ys.min()),
+                    int(xs.max() - xs.min() + 1),
+                    int(ys.max() - ys.min() + 1)
+                ]))
     rgb = np.stack([ids % 256, ids // 256 % 256, ids // 65536], axis=-1).astype(np.uint8)
     return rgb, infos
 
@@ -135,8 +143,7 @@ def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
     os.makedirs(osp.join(coco_root, 'annotations'), exist_ok=True)
     ann_id = 1
     for (coco_split, ade_split), count in zip(SPLITS, (num_train, num_val)):
-        for d in (osp.join(coco_root, f'{coco_split}2017'),
-                  osp.join(ade_root, 'images', ade_split),
+        for d in (osp.join(coco_root, f'{coco_split}2017'), osp.join(ade_root, 'images', ade_split),
                   osp.join(ade_root, 'annotations', ade_split),
                   osp.join(coco_root, 'annotations', f'panoptic_{coco_split}2017')):
             os.makedirs(d, exist_ok=True)
@@ -149,31 +156,51 @@ def generate_toy_data(root, num_train=64, num_val=16, size=(192, 256), seed=0):
             _write_image(osp.join(ade_root, 'annotations', ade_split, name + '.png'), sem)
             images.append(dict(id=i + 1, file_name=name + '.jpg', height=h, width=w))
             rgb, segments_info = _panoptic(instances, h, w)
-            _write_image(osp.join(coco_root, 'annotations', f'panoptic_{coco_split}2017',
-                                  name + '.png'), rgb[..., ::-1])
-            panoptic.append(dict(image_id=i + 1, file_name=name + '.png',
-                                 segments_info=segments_info))
+            _write_image(
+                osp.join(coco_root, 'annotations', f'panoptic_{coco_split}2017', name + '.png'),
+                rgb[..., ::-1])
+            panoptic.append(
+                dict(image_id=i + 1, file_name=name + '.png', segments_info=segments_info))
             for cls, poly, mask in instances:
                 ys, xs = np.nonzero(mask)
                 x0, y0 = float(xs.min()), float(ys.min())
-                annotations.append(dict(
-                    id=ann_id, image_id=i + 1, category_id=cls + 1, iscrowd=0,
-                    bbox=[x0, y0, float(xs.max()) + 1 - x0, float(ys.max()) + 1 - y0],
-                    area=float(mask.sum()),
-                    segmentation=[[round(float(v), 2) for v in poly.reshape(-1)]]))
+                annotations.append(
+                    dict(
+                        id=ann_id,
+                        image_id=i + 1,
+                        category_id=cls + 1,
+                        iscrowd=0,
+                        bbox=[x0, y0, float(xs.max()) + 1 - x0,
+                              float(ys.max()) + 1 - y0],
+                        area=float(mask.sum()),
+                        segmentation=[[round(float(v), 2) for v in poly.reshape(-1)]]))
                 ann_id += 1
-        coco = dict(images=images, annotations=annotations,
-                    categories=[dict(id=k + 1, name=n) for k, n in enumerate(CLASSES)])
-        atomic_write(json.dumps(coco).encode(),
-                     osp.join(coco_root, 'annotations', f'instances_{coco_split}2017.json'))
-        categories = [dict(id=k + 1, name=n, supercategory='shape', isthing=1,
-                           color=[int(c) for c in _COLOURS[k][::-1]])
-                      for k, n in enumerate(CLASSES)]
-        categories += [dict(id=len(CLASSES) + k + 1, name=n, supercategory='stuff', isthing=0,
-                            color=[40, 40, 40]) for k, n in enumerate(PANOPTIC_STUFF)]
-        atomic_write(json.dumps(dict(images=images, annotations=panoptic,
-                                     categories=categories)).encode(),
-                     osp.join(coco_root, 'annotations', f'panoptic_{coco_split}2017.json'))
+        coco = dict(
+            images=images,
+            annotations=annotations,
+            categories=[dict(id=k + 1, name=n) for k, n in enumerate(CLASSES)])
+        atomic_write(
+            json.dumps(coco).encode(),
+            osp.join(coco_root, 'annotations', f'instances_{coco_split}2017.json'))
+        categories = [
+            dict(
+                id=k + 1,
+                name=n,
+                supercategory='shape',
+                isthing=1,
+                color=[int(c) for c in _COLOURS[k][::-1]]) for k, n in enumerate(CLASSES)
+        ]
+        categories += [
+            dict(
+                id=len(CLASSES) + k + 1,
+                name=n,
+                supercategory='stuff',
+                isthing=0,
+                color=[40, 40, 40]) for k, n in enumerate(PANOPTIC_STUFF)
+        ]
+        atomic_write(
+            json.dumps(dict(images=images, annotations=panoptic, categories=categories)).encode(),
+            osp.join(coco_root, 'annotations', f'panoptic_{coco_split}2017.json'))
     atomic_write(json.dumps(spec).encode(), stamp)
     return root
 

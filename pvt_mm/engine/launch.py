@@ -47,5 +47,7 @@ def prepare_cpu_run(cfg) -> None:
     wrapper['device_ids'] = None  # DDP of a CPU module
     cfg.model_wrapper_cfg = wrapper
     if _sync_bn_to_bn(cfg.model):
-        print_log('No CUDA: SyncBN layers are built as BN (per-process batch statistics).',
-                  logger='current', level=30)
+        print_log(
+            'No CUDA: SyncBN layers are built as BN (per-process batch statistics).',
+            logger='current',
+            level=30)

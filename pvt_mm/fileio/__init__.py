@@ -18,7 +18,9 @@ from .reading import MMENGINE_SCHEMES, check_structure, load_from_pvt_mm, read_c
 from .writing import (ATOMIC_BACKEND, AtomicLocalBackend, atomic_write, register_atomic_backend,
                       save_checkpoint)
 
-__all__ = ['ATOMIC_BACKEND', 'AtomicLocalBackend', 'CheckpointError', 'HF_HUB_PREFIX',
-           'LOCAL_COPY_HINT', 'MMENGINE_SCHEMES', 'WriteError', 'atomic_write',
-           'check_structure', 'download_cache_path', 'load_from_pvt_mm', 'read_checkpoint',
-           'redact_url', 'register_atomic_backend', 'resolve_checkpoint', 'save_checkpoint']
+__all__ = [
+    'ATOMIC_BACKEND', 'AtomicLocalBackend', 'CheckpointError', 'HF_HUB_PREFIX', 'LOCAL_COPY_HINT',
+    'MMENGINE_SCHEMES', 'WriteError', 'atomic_write', 'check_structure', 'download_cache_path',
+    'load_from_pvt_mm', 'read_checkpoint', 'redact_url', 'register_atomic_backend',
+    'resolve_checkpoint', 'save_checkpoint'
+]

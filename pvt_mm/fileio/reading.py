@@ -101,9 +101,9 @@ def read_checkpoint(filename: str, map_location='cpu', mmap: bool = False):
             raise CheckpointError(f'{filename}: cannot be read ({err.strerror or err})') from None
         except Exception as err:  # noqa: B902  (anything else a hostile file makes torch raise)
             reason = printable(str(err).strip().splitlines()[0]) if str(err).strip() else ''
-            raise CheckpointError(f'{filename}: corrupt, or not a checkpoint ({size} bytes; '
-                                  f'{type(err).__name__}{": " if reason else ""}{reason})'
-                                  ) from None
+            raise CheckpointError(
+                f'{filename}: corrupt, or not a checkpoint ({size} bytes; '
+                f'{type(err).__name__}{": " if reason else ""}{reason})') from None
     raise CheckpointError(f'{filename}: not a PyTorch or safetensors checkpoint (starts with '
                           f'{head[:4]!r})')
 
@@ -176,8 +176,8 @@ def _zip_records(f, filename, size):
         reader = torch._C.PyTorchFileReader(f)
         if set(reader.get_all_records()) != relative or any(
                 reader.get_record_offset(info.filename[len(prefix):]) != start
-                for info, start in zip(infos, starts)) or (
-                    hasattr(reader, 'get_record_size') and any(  # torch >= 2.5
+                for info, start in zip(infos, starts)) or (hasattr(
+                    reader, 'get_record_size') and any(  # torch >= 2.5
                         reader.get_record_size(info.filename[len(prefix):]) != info.file_size
                         for info in infos)):
             problem = "records Python's zip reader and torch's see differently"
@@ -186,8 +186,10 @@ def _zip_records(f, filename, size):
         raise CheckpointError(f'{filename}: a zip archive with {problem}, which pvt_mm does not '
                               'read')
     data = prefix + 'data/'
-    sizes = {info.filename[len(data):]: info.file_size for info in infos
-             if info.filename.startswith(data)}
+    sizes = {
+        info.filename[len(data):]: info.file_size
+        for info in infos if info.filename.startswith(data)
+    }
     return sizes, next(i.file_size for i in infos if i.filename == prefix + 'data.pkl')
 
 
@@ -212,8 +214,12 @@ def _read_zip(f, filename, size, map_location, mmap):
     # another process could point at another file meanwhile. Where there is none, it is read.
     mapped = f'/proc/self/fd/{f.fileno()}'
     mmap = mmap and osp.exists(mapped)
-    return torch.load(mapped if mmap else f, map_location=map_location, weights_only=False,
-                      mmap=mmap, pickle_module=pickle_module(size, record_sizes, pickle_bytes))
+    return torch.load(
+        mapped if mmap else f,
+        map_location=map_location,
+        weights_only=False,
+        mmap=mmap,
+        pickle_module=pickle_module(size, record_sizes, pickle_bytes))
 
 
 def _read_legacy(f, filename, size, map_location):
@@ -225,8 +231,8 @@ def _read_legacy(f, filename, size, map_location):
         pass
     f.seek(0)
     _check_torch_load_allowed(filename)
-    return torch.load(f, map_location=map_location, weights_only=False,
-                      pickle_module=pickle_module(size))
+    return torch.load(
+        f, map_location=map_location, weights_only=False, pickle_module=pickle_module(size))
 
 
 def _is_safetensors(head: bytes, size: int) -> bool:

@@ -60,14 +60,15 @@ class Damaged(Refused):
 
 # The opcodes of torch's weights-only unpickler (the same on torch 2.1 and 2.13): protocol 2
 # without the ones that look up attributes or run code (INST, OBJ, EXT*, STACK_GLOBAL, ...).
-OPCODES = frozenset(op[0] for op in (
-    pickle.APPEND, pickle.APPENDS, pickle.BINFLOAT, pickle.BINGET, pickle.BININT,
-    pickle.BININT1, pickle.BININT2, pickle.BINPERSID, pickle.BINPUT, pickle.BINUNICODE,
-    pickle.BUILD, pickle.EMPTY_DICT, pickle.EMPTY_LIST, pickle.EMPTY_SET, pickle.EMPTY_TUPLE,
-    pickle.GLOBAL, pickle.LONG1, pickle.LONG_BINGET, pickle.LONG_BINPUT, pickle.MARK,
-    pickle.NEWFALSE, pickle.NEWOBJ, pickle.NEWTRUE, pickle.NONE, pickle.PROTO, pickle.REDUCE,
-    pickle.SETITEM, pickle.SETITEMS, pickle.SHORT_BINSTRING, pickle.STOP, pickle.TUPLE,
-    pickle.TUPLE1, pickle.TUPLE2, pickle.TUPLE3))
+OPCODES = frozenset(
+    op[0] for op in (pickle.APPEND, pickle.APPENDS, pickle.BINFLOAT, pickle.BINGET, pickle.BININT,
+                     pickle.BININT1, pickle.BININT2, pickle.BINPERSID, pickle.BINPUT,
+                     pickle.BINUNICODE, pickle.BUILD, pickle.EMPTY_DICT, pickle.EMPTY_LIST,
+                     pickle.EMPTY_SET, pickle.EMPTY_TUPLE, pickle.GLOBAL, pickle.LONG1,
+                     pickle.LONG_BINGET, pickle.LONG_BINPUT, pickle.MARK, pickle.NEWFALSE,
+                     pickle.NEWOBJ, pickle.NEWTRUE, pickle.NONE, pickle.PROTO, pickle.REDUCE,
+                     pickle.SETITEM, pickle.SETITEMS, pickle.SHORT_BINSTRING, pickle.STOP,
+                     pickle.TUPLE, pickle.TUPLE1, pickle.TUPLE2, pickle.TUPLE3))
 
 MAX_DIMS = 64  # tensors and arrays; torch itself allows 64 dimensions at most
 MAX_SIZE = 1 << 48  # any one dimension of a tensor or array
@@ -76,8 +77,10 @@ MAX_SIZE = 1 << 48  # any one dimension of a tensor or array
 _BASE_ALLOWANCE, _PER_PICKLE_BYTE = 64 << 20, 32
 _MAX_TUPLE_DEPTH = 32
 _MAX_NAME = 200  # characters of a pickled global's name
-_QUANTIZED = {getattr(torch, n) for n in ('qint8', 'quint8', 'qint32', 'quint4x2', 'quint2x4')
-              if hasattr(torch, n)}
+_QUANTIZED = {
+    getattr(torch, n)
+    for n in ('qint8', 'quint8', 'qint32', 'quint4x2', 'quint2x4') if hasattr(torch, n)
+}
 _HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 _LATIN1 = ('latin1', 'latin-1', 'iso-8859-1')
 _LOCATION = re.compile(r'[a-z_]+(:\d+)?')
@@ -131,13 +134,14 @@ class _HistoryBuffer(_Pending):
     _KEYS = {'max_length', '_log_history', '_count_history'}
 
     def build(self, state):
-        if type(state) is not dict or not self._KEYS <= set(state) <= self._KEYS | {
-                'statistics_methods'}:
+        if type(state) is not dict or not self._KEYS <= set(
+                state) <= self._KEYS | {'statistics_methods'}:
             raise Refused('a HistoryBuffer with other fields than mmengine writes')
         statistics = state.get('statistics_methods', {})
         if type(statistics) is not dict or any(
-                name not in _HISTORY_BUFFER_STATISTICS or method is not getattr(
-                    HistoryBuffer, name) for name, method in statistics.items()):
+                name not in _HISTORY_BUFFER_STATISTICS
+                or method is not getattr(HistoryBuffer, name)
+                for name, method in statistics.items()):
             raise Refused('a HistoryBuffer with statistics other than its built-in ones')
         log, count, max_length = (state['_log_history'], state['_count_history'],
                                   state['max_length'])
@@ -210,8 +214,8 @@ class _Array(_Pending):
             raise Refused('a numpy array with a state numpy does not write')
         version, shape, dtype, fortran, data = state
         if not (version == 1 and type(shape) is tuple and len(shape) <= MAX_DIMS
-                and all(_is_int(n) and n >= 0 for n in shape) and type(fortran) is bool
-                and type(data) is bytes):
+                and all(_is_int(n) and n >= 0
+                        for n in shape) and type(fortran) is bool and type(data) is bytes):
             raise Refused('a numpy array with a state numpy does not write')
         dtype = _plain_dtype(dtype, 'array')
         if any(n > MAX_SIZE for n in shape) or len(data) != math.prod(shape) * dtype.itemsize:
@@ -242,8 +246,8 @@ def _encode(text, encoding='utf-8', errors='strict'):
 
 def _bytearray(*args):
     """``bytearray`` of given bytes or latin-1 text, never of a length (``bytearray(n)``)."""
-    if args and not (type(args[0]) is bytes and len(args) == 1 or type(args[0]) is str
-                     and len(args) == 2 and args[1] in _LATIN1):
+    if args and not (type(args[0]) is bytes and len(args) == 1
+                     or type(args[0]) is str and len(args) == 2 and args[1] in _LATIN1):
         raise Refused('bytearray made from something other than its bytes')
     return bytearray(*args)
 
@@ -278,7 +282,12 @@ def _check_view(elements: int, offset, size, stride):
                       f'{elements} elements')
 
 
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
+def _rebuild_tensor_v2(storage,
+                       storage_offset,
+                       size,
+                       stride,
+                       requires_grad,
+                       backward_hooks,
                        metadata=None):
     if type(storage) is not torch.storage.TypedStorage:
         raise Refused('a tensor without a storage of the file')
@@ -292,8 +301,14 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
                                            requires_grad, OrderedDict())
 
 
-def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
-                       dtype, metadata=None):
+def _rebuild_tensor_v3(storage,
+                       storage_offset,
+                       size,
+                       stride,
+                       requires_grad,
+                       backward_hooks,
+                       dtype,
+                       metadata=None):
     if type(storage) is not torch.storage.TypedStorage or not isinstance(dtype, torch.dtype) \
             or dtype in _QUANTIZED:
         raise Refused('a tensor without a storage of the file')
@@ -390,9 +405,9 @@ def names() -> dict:
     for name, value in torch_own.items():
         if isinstance(value, torch.dtype) and value not in _QUANTIZED:
             table[name] = value
-        elif isinstance(value, torch.serialization.StorageType) or (
-                isinstance(value, type) and issubclass(
-                    value, (torch.storage.TypedStorage, torch.UntypedStorage))):
+        elif isinstance(value, torch.serialization.StorageType) or (isinstance(
+                value, type) and issubclass(value,
+                                            (torch.storage.TypedStorage, torch.UntypedStorage))):
             storage_type = _storage_type(name, value)
             if storage_type is not None:
                 table[name] = storage_type
@@ -403,15 +418,15 @@ def names() -> dict:
 
 @lru_cache(maxsize=1)
 def _calls() -> frozenset:
-    return frozenset(id(v) for n, v in names().items()
-                     if n in _TORCH_CALLS or n in _MMENGINE_CALLS)
+    return frozenset(id(v) for n, v in names().items() if n in _TORCH_CALLS or n in _MMENGINE_CALLS)
 
 
 @lru_cache(maxsize=1)
 def _code() -> frozenset:
     """The table's classes and functions: what a pickle may call, never what it may return."""
-    return frozenset(id(v) for v in names().values()
-                     if not isinstance(v, (torch.dtype, torch.serialization.StorageType)))
+    return frozenset(
+        id(v) for v in names().values()
+        if not isinstance(v, (torch.dtype, torch.serialization.StorageType)))
 
 
 # The names torch's own weights-only unpickler maps from Python 2 (torch >= 2.4; older torch
@@ -448,10 +463,12 @@ class _WholeReads:
 
 
 # Opcodes whose result is a new object on the stack, charged at its size.
-_MAKE = {op[0] for op in (pickle.EMPTY_DICT, pickle.EMPTY_LIST, pickle.EMPTY_SET,
-                          pickle.BINUNICODE, pickle.SHORT_BINSTRING, pickle.LONG1, pickle.BININT,
-                          pickle.BININT2, pickle.BINFLOAT, pickle.NEWOBJ, pickle.REDUCE,
-                          pickle.BUILD)}
+_MAKE = {
+    op[0]
+    for op in (pickle.EMPTY_DICT, pickle.EMPTY_LIST, pickle.EMPTY_SET, pickle.BINUNICODE,
+               pickle.SHORT_BINSTRING, pickle.LONG1, pickle.BININT, pickle.BININT2, pickle.BINFLOAT,
+               pickle.NEWOBJ, pickle.REDUCE, pickle.BUILD)
+}
 
 
 class Unpickler(pickle._Unpickler):
@@ -565,8 +582,8 @@ class Unpickler(pickle._Unpickler):
 
     def _tuple(self, items):
         _refuse_pending(items, 'a tuple')
-        depth = 1 + max((self._tuple_depth.get(id(i), 1) for i in items if type(i) is tuple),
-                        default=0)
+        depth = 1 + max(
+            (self._tuple_depth.get(id(i), 1) for i in items if type(i) is tuple), default=0)
         if depth > _MAX_TUPLE_DEPTH:
             raise Refused(f'tuples nested {depth} deep')
         result = tuple(items)
@@ -622,9 +639,8 @@ class Unpickler(pickle._Unpickler):
             raise Refused(f'a storage of type {shown(storage_type)}')
         location = torch.serialization._maybe_decode_ascii(location) if isinstance(
             location, (str, bytes)) else None
-        if not (type(key) is str and len(key) < _MAX_NAME and _is_int(numel)
-                and 0 <= numel <= MAX_SIZE and location is not None
-                and _LOCATION.fullmatch(location)):
+        if not (type(key) is str and len(key) < _MAX_NAME and _is_int(numel) and
+                0 <= numel <= MAX_SIZE and location is not None and _LOCATION.fullmatch(location)):
             raise Refused(f'a storage id {shown(pid)}')
         if location.split(':')[0] == 'meta':
             raise Refused('tensors on the meta device, which hold no data')
@@ -641,10 +657,10 @@ class Unpickler(pickle._Unpickler):
             self.state['budget'] -= nbytes
             storages[key] = numel
         view = pid[5]
-        if view is not None and not (
-                type(view) is tuple and len(view) == 3 and type(view[0]) is str
-                and len(view[0]) < _MAX_NAME and all(_is_int(v) and v >= 0 for v in view[1:])
-                and view[1] + view[2] <= storages[key]):
+        if view is not None and not (type(view) is tuple and len(view) == 3 and type(view[0]) is str
+                                     and len(view[0]) < _MAX_NAME and all(
+                                         _is_int(v) and v >= 0
+                                         for v in view[1:]) and view[1] + view[2] <= storages[key]):
             raise Refused(f'a storage view {shown(view)} outside its storage')
 
 
@@ -678,9 +694,9 @@ def _check_result(result):
 
 
 Unpickler.dispatch = _Dispatch({
-    op: getattr(Unpickler, handler.__name__) for op, handler in pickle._Unpickler.dispatch.items()
-    if op in OPCODES})
-
+    op: getattr(Unpickler, handler.__name__)
+    for op, handler in pickle._Unpickler.dispatch.items() if op in OPCODES
+})
 
 _WALK = 64  # what checking the result costs per container (tests/test_fileio.py)
 
@@ -722,12 +738,14 @@ for _op in _MAKE:
     Unpickler.dispatch[_op] = _charging(Unpickler.dispatch[_op])
 Unpickler.dispatch[pickle.MARK[0]] = _charging_mark(Unpickler.dispatch[pickle.MARK[0]])
 
-
 # A legacy file's pickles before its main one: magic number, protocol version, system info.
 _LEGACY_HEADERS = {
-    1: lambda v: type(v) is int,
-    2: lambda v: type(v) is int,
-    3: lambda v: type(v) is dict and all(
+    1:
+    lambda v: type(v) is int,
+    2:
+    lambda v: type(v) is int,
+    3:
+    lambda v: type(v) is dict and all(
         type(k) is str and (type(x) in (int, bool) or type(x) is dict and all(
             type(n) is str and type(y) is int for n, y in x.items())) for k, x in v.items()),
 }
@@ -745,7 +763,10 @@ def pickle_module(size: int, record_sizes=None, pickle_bytes=None):
 
     FileUnpickler.record_sizes = record_sizes
     FileUnpickler.state = state = dict(
-        size=size, budget=size, storages={}, loads=0,
+        size=size,
+        budget=size,
+        storages={},
+        loads=0,
         allowance=_BASE_ALLOWANCE + _PER_PICKLE_BYTE * (pickle_bytes or size))
 
     class Module:
@@ -762,9 +783,10 @@ def pickle_module(size: int, record_sizes=None, pickle_bytes=None):
             if expected is not None and not expected(result):
                 raise Damaged(f'a legacy checkpoint whose header pickle {state["loads"]} is '
                               f'{shown(result)}')
-            if state['loads'] == 4 and (type(result) is not list or not all(
-                    type(k) is str for k in result) or len(result) != len(set(result))
-                    or set(result) != set(state['storages'])):
+            if state['loads'] == 4 and (type(result) is not list or
+                                        not all(type(k) is str
+                                                for k in result) or len(result) != len(set(result))
+                                        or set(result) != set(state['storages'])):
                 raise Damaged('a legacy checkpoint whose storage keys do not match the '
                               'storages its pickle declares')
             return result

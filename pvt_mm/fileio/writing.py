@@ -32,8 +32,8 @@ def atomic_write(data: bytes, filepath) -> None:
         except FileNotFoundError:
             mode = None
         candidate = osp.join(folder, f'.{name}.tmp-{secrets.token_hex(8)}')
-        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
-                     getattr(os, 'O_NOFOLLOW', 0), 0o600 if mode is not None else 0o666)
+        fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0),
+                     0o600 if mode is not None else 0o666)
         tmp = candidate  # ours to remove: created by this call, never a file that was there
         with open(fd, 'wb') as f:
             if mode is not None:
@@ -45,8 +45,9 @@ def atomic_write(data: bytes, filepath) -> None:
     except OSError as err:
         if tmp is not None and osp.lexists(tmp):
             os.remove(tmp)
-        raise WriteError(err.errno, f'{filepath}: could not be written ({err.strerror}); the '
-                         'file under that name, if any, is unchanged') from None
+        raise WriteError(
+            err.errno, f'{filepath}: could not be written ({err.strerror}); the '
+            'file under that name, if any, is unchanged') from None
 
 
 def save_checkpoint(checkpoint: dict, filepath) -> None:
@@ -58,10 +59,14 @@ def save_checkpoint(checkpoint: dict, filepath) -> None:
         from safetensors.torch import save
         tensors = checkpoint.get('state_dict', checkpoint)
         if not all(isinstance(v, torch.Tensor) for v in tensors.values()):
-            raise WriteError(0, f'{filepath}: safetensors holds tensors only, and this '
-                             'checkpoint holds other objects; use a .pth name')
+            raise WriteError(
+                0, f'{filepath}: safetensors holds tensors only, and this '
+                'checkpoint holds other objects; use a .pth name')
         # Tensors that share memory (views of one storage) each get their own.
-        data = save({k: v.detach().clone().contiguous() for k, v in tensors.items()},
+        data = save({
+            k: v.detach().clone().contiguous()
+            for k, v in tensors.items()
+        },
                     metadata={'format': 'pt'})
     else:
         buffer = io.BytesIO()

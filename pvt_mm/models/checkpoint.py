@@ -120,12 +120,17 @@ _TRANSFORMERS_STAGES = [
     (r'^encoder\.block\.(\d+)\.', r'stages.\1.blocks.'),
 ]
 _TRANSFORMERS_BLOCKS = [
-    ('.layer_norm_1.', '.norm1.'), ('.layer_norm_2.', '.norm2.'),
-    ('.attention.self.', '.attention.'), ('.attention.output.dense.', '.attn.proj.'),
-    ('.attention.query.', '.attn.q.'), ('.attention.proj.', '.attn.proj.'),
+    ('.layer_norm_1.', '.norm1.'),
+    ('.layer_norm_2.', '.norm2.'),
+    ('.attention.self.', '.attention.'),
+    ('.attention.output.dense.', '.attn.proj.'),
+    ('.attention.query.', '.attn.q.'),
+    ('.attention.proj.', '.attn.proj.'),
     ('.attention.spatial_reduction.', '.attn.sr.'),
-    ('.attention.sequence_reduction.', '.attn.sr.'), ('.attention.layer_norm.', '.attn.norm.'),
-    ('.mlp.dense1.', '.mlp.fc1.'), ('.mlp.dense2.', '.mlp.fc2.'),
+    ('.attention.sequence_reduction.', '.attn.sr.'),
+    ('.attention.layer_norm.', '.attn.norm.'),
+    ('.mlp.dense1.', '.mlp.fc1.'),
+    ('.mlp.dense2.', '.mlp.fc2.'),
     ('.mlp.dwconv.dwconv.', '.mlp.dwconv.'),
 ]
 
@@ -208,8 +213,10 @@ def no_layout_message(keys) -> str:
             f'{" ..." if len(keys) > 6 else ""} ({len(keys)} keys)')
 
 
-def convert_state_dict(sd: Dict[str, torch.Tensor], model=None, mapping: Optional[list] = None
-                       ) -> Tuple[Dict[str, torch.Tensor], str, List[str]]:
+def convert_state_dict(
+        sd: Dict[str, torch.Tensor],
+        model=None,
+        mapping: Optional[list] = None) -> Tuple[Dict[str, torch.Tensor], str, List[str]]:
     """Convert a backbone state dict of any known layout to pvt_mm's.
 
     Returns the converted dict, the detected format and the dropped classification-only keys;
@@ -253,8 +260,9 @@ def fit_pos_embed(pos: torch.Tensor, grid: Tuple[int, int], name: str) -> torch.
             raise CheckpointError(f'{name}: cannot fit a position embedding of {pos.shape[1]} '
                                   f'tokens to the {grid[0]}x{grid[1]} grid')
         pos = pos[:, 1:]
-    print_log(f'{name}: resizing position embedding {side}x{side} -> {grid[0]}x{grid[1]}',
-              logger='current')
+    print_log(
+        f'{name}: resizing position embedding {side}x{side} -> {grid[0]}x{grid[1]}',
+        logger='current')
     dtype = pos.dtype
     pos = pos.reshape(1, side, side, -1).permute(0, 3, 1, 2).float()
     pos = F.interpolate(pos, size=grid, mode='bilinear', align_corners=False)
@@ -269,8 +277,7 @@ def adapt_state_dict(model, state_dict: dict, prefix: str = '', quiet: bool = Fa
         return
     if find_layout(sub) is None:
         return
-    converted, fmt, dropped = convert_state_dict({k: state_dict[v] for k, v in sub.items()},
-                                                 model)
+    converted, fmt, dropped = convert_state_dict({k: state_dict[v] for k, v in sub.items()}, model)
     for full_key in sub.values():
         del state_dict[full_key]
     state_dict.update((prefix + k, v) for k, v in converted.items())
@@ -339,7 +346,8 @@ def load_pretrained(model, filename: str, prefix: Optional[str] = None) -> None:
     print_log(f'{name}: loaded pretrained weights from {filename}', logger='current')
 
 
-def convert_checkpoint(state_dict: Dict[str, torch.Tensor], model=None,
+def convert_checkpoint(state_dict: Dict[str, torch.Tensor],
+                       model=None,
                        mapping: Optional[list] = None):
     """Convert a whole-model (backbone under ``backbone.``) or backbone-only state dict.
 

@@ -93,5 +93,7 @@ def family_of(backbone) -> Family:
                      f'{", ".join(f.backbone.__name__ for f in FAMILIES.values())}')
 
 
-__all__ = ['FAMILIES', 'Family', 'arch_names', 'backbone_arch', 'family_arch', 'family_of',
-           'register_family']
+__all__ = [
+    'FAMILIES', 'Family', 'arch_names', 'backbone_arch', 'family_arch', 'family_of',
+    'register_family'
+]

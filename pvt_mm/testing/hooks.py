@@ -18,8 +18,15 @@ class DumpRankWeightsHook(Hook):
     def _dump(self, runner, tag):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         os.makedirs(self.out_dir, exist_ok=True)
-        state = dict(params={k: v.detach().clone() for k, v in model.named_parameters()},
-                     buffers={k: v.detach().clone() for k, v in model.named_buffers()})
+        state = dict(
+            params={
+                k: v.detach().clone()
+                for k, v in model.named_parameters()
+            },
+            buffers={
+                k: v.detach().clone()
+                for k, v in model.named_buffers()
+            })
         torch.save(state, osp.join(self.out_dir, f'{tag}_rank{get_rank()}.pth'))
 
     def before_train(self, runner):

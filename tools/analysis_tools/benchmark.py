@@ -46,26 +46,38 @@ def parse_args():
     from pvt_mm.models import arch_names
     parser = argparse.ArgumentParser(description='PVT speed and memory benchmark')
     parser.add_argument('config', nargs='?', help='benchmark this config\'s whole model')
-    parser.add_argument('--compare', action='store_true',
-                        help='compare PVT implementations: backbones, or with CONFIG the whole '
-                        'model against the same model on mmdet\'s PVT')
-    parser.add_argument('--archs', nargs='+', default=['pvt-small', 'pvtv2-b2'],
-                        choices=arch_names(), metavar='ARCH')
+    parser.add_argument(
+        '--compare',
+        action='store_true',
+        help='compare PVT implementations: backbones, or with CONFIG the whole '
+        'model against the same model on mmdet\'s PVT')
+    parser.add_argument(
+        '--archs',
+        nargs='+',
+        default=['pvt-small', 'pvtv2-b2'],
+        choices=arch_names(),
+        metavar='ARCH')
     parser.add_argument('--shapes', nargs='+', default=['512x512', '800x1333'])
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'))
-    parser.add_argument('--device', choices=['cpu', 'cuda'],
-                        default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument(
+        '--device', choices=['cpu', 'cuda'], default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--amp', action='store_true', help='autocast (fp16 on CUDA, bf16 on CPU)')
     parser.add_argument('--steps', type=int, default=3, help='timed steps after one warm-up')
-    parser.add_argument('--batch', type=int, default=1,
-                        help='images per step (the configs train 1-4 per GPU)')
-    parser.add_argument('--profile', action='store_true',
-                        help='with --compare: torch.profiler\'s top-10 kernels of each '
-                        'implementation\'s backbone step')
-    parser.add_argument('--impls', nargs='+', default=list(bench.IMPLS), type=bench.check_impl,
-                        help=f'of {", ".join(bench.IMPLS)}, or pvt_mm[option=value,...]: the '
-                        'backbone with options (attn_backend, attn_query_groups, ffn_recompute; '
-                        'compile), e.g. pvt_mm[attn_query_groups=4]')
+    parser.add_argument(
+        '--batch', type=int, default=1, help='images per step (the configs train 1-4 per GPU)')
+    parser.add_argument(
+        '--profile',
+        action='store_true',
+        help='with --compare: torch.profiler\'s top-10 kernels of each '
+        'implementation\'s backbone step')
+    parser.add_argument(
+        '--impls',
+        nargs='+',
+        default=list(bench.IMPLS),
+        type=bench.check_impl,
+        help=f'of {", ".join(bench.IMPLS)}, or pvt_mm[option=value,...]: the '
+        'backbone with options (attn_backend, attn_query_groups, ffn_recompute; '
+        'compile), e.g. pvt_mm[attn_query_groups=4]')
     return parser.parse_args()
 
 
@@ -73,10 +85,12 @@ def compare_backbones(args):
     """Every implementation's backbone training step: peak memory (a fresh process each), then
     the step times interleaved (one fresh process); the ratios to pvt_mm's."""
     rows = []
-    print(f'{len(args.archs) * len(args.shapes)} settings x {len(args.impls)} implementations, '
-          f'batch {args.batch}, on '
-          f'{args.device} ({torch.get_num_threads()} threads), amp={"on" if args.amp else "off"}, '
-          f'median of {args.steps} interleaved steps', flush=True)
+    print(
+        f'{len(args.archs) * len(args.shapes)} settings x {len(args.impls)} implementations, '
+        f'batch {args.batch}, on '
+        f'{args.device} ({torch.get_num_threads()} threads), amp={"on" if args.amp else "off"}, '
+        f'median of {args.steps} interleaved steps',
+        flush=True)
     for arch in args.archs:
         for shape_text in args.shapes:
             shape = tuple(map(int, shape_text.split('x')))
@@ -89,28 +103,31 @@ def compare_backbones(args):
                     print(f'  {arch} {shape_text} {impl}: {err}', flush=True)
                     continue
                 res[impl] = dict(peak=peak)
-                print(f'  {arch:10s} {shape_text:9s} {impl:12s} peak extra memory '
-                      f'{peak / 2**20:7.0f} MiB', flush=True)
+                print(
+                    f'  {arch:10s} {shape_text:9s} {impl:12s} peak extra memory '
+                    f'{peak / 2**20:7.0f} MiB',
+                    flush=True)
             times = bench.in_fresh_process(bench.backbone_times, list(res), arch, shape,
                                            args.device, args.amp, args.steps, args.batch)
             for impl, rounds in times.items():
                 res[impl].update(rounds=rounds, seconds=statistics.median(rounds))
-                print(f'  {arch:10s} {shape_text:9s} {impl:12s} step {res[impl]["seconds"]:7.3f} '
-                      f's (rounds: {", ".join(f"{t:.3f}" for t in rounds)})', flush=True)
+                print(
+                    f'  {arch:10s} {shape_text:9s} {impl:12s} step {res[impl]["seconds"]:7.3f} '
+                    f's (rounds: {", ".join(f"{t:.3f}" for t in rounds)})',
+                    flush=True)
             rows.append((arch, shape_text, res))
     print('\nratios (speed-up = their step time / pvt_mm\'s, median steps; memory = pvt_mm\'s / '
           'theirs):')
     others = ('mmdet', 'reference', 'timm', 'transformers')
-    print(f'{"arch":10s} {"input":9s} ' + ''.join(f'{"vs " + o:>20s} ' for o in others) +
-          f'{"with_cp: mem, time":>20s}')
+    print(f'{"arch":10s} {"input":9s} ' + ''.join(f'{"vs " + o:>20s} '
+                                                  for o in others) + f'{"with_cp: mem, time":>20s}')
     for arch, shape_text, res in rows:
         ours = res.get('pvt_mm')
         cells = []
         for other in others:
             theirs = res.get(other)
             cells.append(f'{theirs["seconds"] / ours["seconds"]:5.2f}x, '
-                         f'{ours["peak"] / theirs["peak"]:4.2f}x mem' if ours and theirs else
-                         'n/a')
+                         f'{ours["peak"] / theirs["peak"]:4.2f}x mem' if ours and theirs else 'n/a')
         cp = res.get('pvt_mm+cp')
         cells.append(f'{cp["peak"] / ours["peak"]:4.2f}x, {cp["seconds"] / ours["seconds"]:4.2f}x'
                      if ours and cp else 'n/a')
@@ -133,9 +150,10 @@ def compare_backbones(args):
             fastest = min(peers, key=lambda i: res[i]['seconds']) if peers else None
             for impl in ['pvt_mm'] + ([fastest] if fastest else []):
                 print(f'\nprofile: {arch} {shape_text} {impl} (one training step)')
-                print(bench.in_fresh_process(bench.kernel_table, impl, arch,
-                                             tuple(map(int, shape_text.split('x'))), args.device,
-                                             args.amp, args.batch))
+                print(
+                    bench.in_fresh_process(bench.kernel_table, impl, arch,
+                                           tuple(map(int, shape_text.split('x'))), args.device,
+                                           args.amp, args.batch))
     print('\nspeed-up per interleaved round (min-max), a measure of the machine\'s noise:')
     for arch, shape_text, res in rows:
         ours = res.get('pvt_mm')
@@ -186,26 +204,35 @@ def compare_whole_models(args):
         raise SystemExit(f'--compare CONFIG: {err}') from None
     # mmdet's backbone, whichever toolbox the config is of.
     mmdet_cfg.backbone.type = 'mmdet.' + mmdet_cfg.backbone.type
-    print(f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
-          f'({torch.get_num_threads()} threads); pvt_mm vs the same model on mmdet\'s '
-          f'{mmdet_cfg.backbone.type.split(".")[-1]}; median of {args.steps} interleaved rounds',
-          flush=True)
+    print(
+        f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
+        f'({torch.get_num_threads()} threads); pvt_mm vs the same model on mmdet\'s '
+        f'{mmdet_cfg.backbone.type.split(".")[-1]}; median of {args.steps} interleaved rounds',
+        flush=True)
     torch.manual_seed(0)
-    steps = {impl: bench.whole_model_steps(cfg, model_cfg, data, args.device)
-             for impl, model_cfg in (('pvt_mm', cfg.model), ('mmdet', mmdet_cfg))}
+    steps = {
+        impl: bench.whole_model_steps(cfg, model_cfg, data, args.device)
+        for impl, model_cfg in (('pvt_mm', cfg.model), ('mmdet', mmdet_cfg))
+    }
     saved = {impl: bench.saved_activation_bytes(s['train']) for impl, s in steps.items()}
     times = bench.interleaved_times(
-        {(impl, kind): fn for impl, s in steps.items() for kind, fn in s.items()}, args.steps,
-        args.device)
+        {
+            (impl, kind): fn
+            for impl, s in steps.items()
+            for kind, fn in s.items()
+        }, args.steps, args.device)
     med = {key: statistics.median(t) for key, t in times.items()}
     for impl in steps:
-        print(f'  {impl:7s} train_step {med[impl, "train"]:7.3f} s   test_step '
-              f'{med[impl, "test"]:7.3f} s   saved activations {saved[impl] / 2**20:7.0f} MiB  '
-              f'(rounds: train {", ".join(f"{t:.2f}" for t in times[impl, "train"])}; '
-              f'test {", ".join(f"{t:.2f}" for t in times[impl, "test"])})', flush=True)
-    ratios = dict(train=med['mmdet', 'train'] / med['pvt_mm', 'train'],
-                  test=med['mmdet', 'test'] / med['pvt_mm', 'test'],
-                  saved=saved['pvt_mm'] / saved['mmdet'])
+        print(
+            f'  {impl:7s} train_step {med[impl, "train"]:7.3f} s   test_step '
+            f'{med[impl, "test"]:7.3f} s   saved activations {saved[impl] / 2**20:7.0f} MiB  '
+            f'(rounds: train {", ".join(f"{t:.2f}" for t in times[impl, "train"])}; '
+            f'test {", ".join(f"{t:.2f}" for t in times[impl, "test"])})',
+            flush=True)
+    ratios = dict(
+        train=med['mmdet', 'train'] / med['pvt_mm', 'train'],
+        test=med['mmdet', 'test'] / med['pvt_mm', 'test'],
+        saved=saved['pvt_mm'] / saved['mmdet'])
     print(f'pvt_mm vs mmdet: training {ratios["train"]:.2f}x faster, inference '
           f'{ratios["test"]:.2f}x faster, {ratios["saved"]:.2f}x the saved activations')
     return ratios
@@ -218,15 +245,18 @@ def benchmark_config(args):
     cfg, shape, data = load(args)
     torch.manual_seed(0)
     steps = bench.whole_model_steps(cfg, cfg.model, data, args.device)
-    print(f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
-          f'({torch.get_num_threads()} threads)', flush=True)
+    print(
+        f'{args.config}: {shape[0]}x{shape[1]}, batch {args.batch}, {args.device} '
+        f'({torch.get_num_threads()} threads)',
+        flush=True)
     test = bench.interleaved_times({'test': steps['test']}, args.steps, args.device)['test']
     print(f'inference: {1 / statistics.median(test):.2f} images/s', flush=True)
     if args.device == 'cuda':
         torch.cuda.reset_peak_memory_stats()
     train = bench.interleaved_times({'train': steps['train']}, args.steps, args.device)['train']
-    peak = (torch.cuda.max_memory_allocated() if args.device == 'cuda' else
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    peak = (
+        torch.cuda.max_memory_allocated()
+        if args.device == 'cuda' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     saved = bench.saved_activation_bytes(steps['train'])
     print(f'training step: {statistics.median(train):.3f} s (steps: '
           f'{", ".join(f"{t:.2f}" for t in train)}), peak memory {peak / 2**20:.0f} MiB '

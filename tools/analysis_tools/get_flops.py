@@ -19,8 +19,11 @@ from pvt_mm.models import arch_names, backbone_arch
 def parse_args():
     parser = argparse.ArgumentParser(description='Parameters and FLOPs of a PVT model')
     parser.add_argument('config', nargs='?', help='detection or segmentation config')
-    parser.add_argument('--arch', choices=arch_names(), metavar='ARCH',
-                        help='ImageNet classifier of a backbone: ' + ', '.join(arch_names()))
+    parser.add_argument(
+        '--arch',
+        choices=arch_names(),
+        metavar='ARCH',
+        help='ImageNet classifier of a backbone: ' + ', '.join(arch_names()))
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'), help='input size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='config overrides')
     args = parser.parse_args()

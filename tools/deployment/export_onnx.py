@@ -26,13 +26,18 @@ from pvt_mm.state_dicts import checkpoint_fit
 def parse_args():
     parser = argparse.ArgumentParser(description='Export a PVT model to ONNX, checked')
     parser.add_argument('config', help='detection or segmentation config')
-    parser.add_argument('checkpoint', nargs='?', help='weights (whole model, or a backbone-only '
-                        'file with --backbone-only); default: random weights')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='weights (whole model, or a backbone-only '
+        'file with --backbone-only); default: random weights')
     parser.add_argument('--shape', type=int, nargs=2, required=True, metavar=('H', 'W'))
     parser.add_argument('--dynamic', action='store_true', help='dynamic height and width')
     parser.add_argument('--backbone-only', action='store_true', help='export the backbone only')
-    parser.add_argument('--dynamo', action='store_true',
-                        help='torch.export-based exporter (default: the TorchScript-based one)')
+    parser.add_argument(
+        '--dynamo',
+        action='store_true',
+        help='torch.export-based exporter (default: the TorchScript-based one)')
     parser.add_argument('--out', help='ONNX file (default work_dirs/onnx/<config>.onnx)')
     return parser.parse_args()
 
@@ -64,8 +69,8 @@ def main():
     model, entry = build(args)
     if not args.backbone_only:
         entry.check_exports_whole(model)
-    module = deployment.RawOutputs(model, backbone_only=args.backbone_only,
-                                   fixed_size=entry.export_fixed_size)
+    module = deployment.RawOutputs(
+        model, backbone_only=args.backbone_only, fixed_size=entry.export_fixed_size)
     h, w = args.shape
     gen = torch.Generator().manual_seed(0)
     images = [torch.randn(1, 3, h, w, generator=gen)]

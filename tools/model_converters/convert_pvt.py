@@ -28,8 +28,11 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='checkpoint to convert')
     parser.add_argument('dst', help='where to write the pvt_mm checkpoint')
-    parser.add_argument('--arch', choices=arch_names(), metavar='ARCH',
-                        help='check against this arch: ' + ', '.join(arch_names()))
+    parser.add_argument(
+        '--arch',
+        choices=arch_names(),
+        metavar='ARCH',
+        help='check against this arch: ' + ', '.join(arch_names()))
     parser.add_argument('--show-mapping', action='store_true', help='print every key mapping')
     return parser.parse_args()
 

@@ -3,8 +3,7 @@
 _base_ = ['./coco_instance.py', './ms-crop_transforms.py']
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    *_base_.ms_crop_transforms,
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True), *_base_.ms_crop_transforms,
     dict(type='PackDetInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

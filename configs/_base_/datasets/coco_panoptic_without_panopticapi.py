@@ -19,8 +19,9 @@ panoptic_test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=None),
     dict(type='Resize', scale=(1333, 800), keep_ratio=True),
     dict(type='LoadCocoPanopticAnnotations', backend_args=None),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
 # mmdet's panoptic_fpn/panoptic-fpn_r50_fpn_ms-3x_coco.py: shorter side in [640, 800].
 panoptic_ms3x_train_pipeline = [
@@ -33,12 +34,20 @@ panoptic_ms3x_train_pipeline = [
 # mmdet's mask2former/mask2former_r50_8xb2-lsj-50e_coco-panoptic.py: large-scale jitter.
 panoptic_lsj_train_pipeline = [
     dict(type='LoadImageFromFile', to_float32=True, backend_args=None),
-    dict(type='LoadCocoPanopticAnnotations', with_bbox=True, with_mask=True, with_seg=True,
-         backend_args=None),
+    dict(
+        type='LoadCocoPanopticAnnotations',
+        with_bbox=True,
+        with_mask=True,
+        with_seg=True,
+        backend_args=None),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomResize', scale=(1024, 1024), ratio_range=(0.1, 2.0), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=(1024, 1024), crop_type='absolute', recompute_bbox=True,
-         allow_negative_crop=True),
+    dict(
+        type='RandomCrop',
+        crop_size=(1024, 1024),
+        crop_type='absolute',
+        recompute_bbox=True,
+        allow_negative_crop=True),
     dict(type='PackDetInputs')
 ]
 panoptic_evaluator = dict(

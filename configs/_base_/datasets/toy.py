@@ -14,8 +14,7 @@ toy_det_param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=12, by_epoch=True, milestones=[9, 11], gamma=0.1)
 ]
 toy_det_optim_wrapper = dict(optimizer=dict(lr=0.0005))
-toy_det_default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=4,
-                                                                      max_keep_ckpts=2))
+toy_det_default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=4, max_keep_ckpts=2))
 
 # COCO layout, 3 classes: keep-ratio resize to 256x192, flip; 4 images per batch.
 toy_coco_root = 'data/toy/coco/'
@@ -104,8 +103,10 @@ toy_ade_val_dataloader = dict(
 toy_panoptic_dataset = dict(
     type='CocoPanopticDataset',
     data_root=toy_coco_root,
-    metainfo=dict(classes=('square', 'circle', 'triangle', 'background'),
-                  thing_classes=('square', 'circle', 'triangle'), stuff_classes=('background', )))
+    metainfo=dict(
+        classes=('square', 'circle', 'triangle', 'background'),
+        thing_classes=('square', 'circle', 'triangle'),
+        stuff_classes=('background', )))
 toy_panoptic_train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadCocoPanopticAnnotations'),

@@ -12,10 +12,12 @@ pvtv2_backbone = dict(
     arch='b2',
     out_indices=(0, 1, 2, 3),
     drop_path_rate=0.1,
-    init_cfg=dict(type='Pretrained',
-                  checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth'))
+    init_cfg=dict(
+        type='Pretrained',
+        checkpoint='https://github.com/whai362/PVT/releases/download/v2/pvt_v2_b2.pth'))
 pvtv2_in_channels = [64, 128, 320, 512]
 pvtv2_norm_keys = {
     f'.{norm}.{param}': dict(lr_mult=0.1, decay_mult=0.0)
-    for norm in ('norm', 'norm1', 'norm2') for param in ('weight', 'bias')
+    for norm in ('norm', 'norm1', 'norm2')
+    for param in ('weight', 'bias')
 }

@@ -31,10 +31,13 @@ import torch.nn.functional as F
 from mmengine.utils import digit_version
 
 BACKENDS = ('sdpa', 'flash', 'efficient', 'cudnn', 'math', 'explicit')
-_SDPA_KERNELS = {'flash': 'FLASH_ATTENTION', 'efficient': 'EFFICIENT_ATTENTION',
-                 'cudnn': 'CUDNN_ATTENTION', 'math': 'MATH'}
+_SDPA_KERNELS = {
+    'flash': 'FLASH_ATTENTION',
+    'efficient': 'EFFICIENT_ATTENTION',
+    'cudnn': 'CUDNN_ATTENTION',
+    'math': 'MATH'
+}
 _HALF = (torch.float16, torch.bfloat16)
-
 
 # torch >= 2.3 chooses an SDPA kernel by name (torch.nn.attention.sdpa_kernel).
 CHOOSES_SDPA_KERNEL = digit_version(torch.__version__) >= digit_version('2.3')
@@ -59,8 +62,12 @@ def check_backend(backend: str, device_type: str, dtype: torch.dtype) -> None:
                          "use 'auto', 'sdpa', 'math' or 'explicit'")
 
 
-def choose(device_type: str, dtype: torch.dtype, queries: int, keys: int,
-           backend='auto', query_groups='auto') -> Tuple[str, int]:
+def choose(device_type: str,
+           dtype: torch.dtype,
+           queries: int,
+           keys: int,
+           backend='auto',
+           query_groups='auto') -> Tuple[str, int]:
     """``(backend, query_groups)`` for attention of ``queries`` over ``keys`` on
     ``device_type`` in ``dtype``; ``'auto'`` takes the measured default (see the module
     docstring), a forced value is checked (:func:`check_backend`)."""

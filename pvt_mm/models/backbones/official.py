@@ -87,7 +87,13 @@ class Attention(nn.Module):
 
 class Block(nn.Module):
 
-    def __init__(self, dim, num_heads, mlp_ratio, sr_ratio, drop_path=0., dwconv=False,
+    def __init__(self,
+                 dim,
+                 num_heads,
+                 mlp_ratio,
+                 sr_ratio,
+                 drop_path=0.,
+                 dwconv=False,
                  linear=False):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
@@ -122,9 +128,21 @@ class OfficialPVT(nn.Module):
     Arguments are the fields of ``pvt_mm.models.backbones.pvt.PVT_ARCHS`` / ``PVTV2_ARCHS``.
     """
 
-    def __init__(self, version, embed_dims, num_heads, mlp_ratios, sr_ratios, depths,
-                 patch_sizes, strides, linear_sra=False, img_size=224, num_classes=1000,
-                 drop_path_rate=0., in_chans=3, **unused):
+    def __init__(self,
+                 version,
+                 embed_dims,
+                 num_heads,
+                 mlp_ratios,
+                 sr_ratios,
+                 depths,
+                 patch_sizes,
+                 strides,
+                 linear_sra=False,
+                 img_size=224,
+                 num_classes=1000,
+                 drop_path_rate=0.,
+                 in_chans=3,
+                 **unused):
         super().__init__()
         self.version = version
         dpr = [x.item() for x in torch.linspace(0, drop_path_rate, sum(depths))]
@@ -133,15 +151,29 @@ class OfficialPVT(nn.Module):
         for i in range(len(depths)):
             size = size // strides[i]
             self.grids.append(size)
-            setattr(self, f'patch_embed{i + 1}',
-                    PatchEmbed(patch_sizes[i], strides[i], in_chans if i == 0 else
-                               embed_dims[i - 1], embed_dims[i], overlap=version == 2))
+            setattr(
+                self, f'patch_embed{i + 1}',
+                PatchEmbed(
+                    patch_sizes[i],
+                    strides[i],
+                    in_chans if i == 0 else embed_dims[i - 1],
+                    embed_dims[i],
+                    overlap=version == 2))
             if version == 1:
                 n = size * size + (1 if i == len(depths) - 1 else 0)
                 setattr(self, f'pos_embed{i + 1}', nn.Parameter(torch.zeros(1, n, embed_dims[i])))
-            setattr(self, f'block{i + 1}', nn.ModuleList([
-                Block(embed_dims[i], num_heads[i], mlp_ratios[i], sr_ratios[i], dpr[cur + j],
-                      dwconv=version == 2, linear=linear_sra) for j in range(depths[i])]))
+            setattr(
+                self, f'block{i + 1}',
+                nn.ModuleList([
+                    Block(
+                        embed_dims[i],
+                        num_heads[i],
+                        mlp_ratios[i],
+                        sr_ratios[i],
+                        dpr[cur + j],
+                        dwconv=version == 2,
+                        linear=linear_sra) for j in range(depths[i])
+                ]))
             if version == 2:
                 setattr(self, f'norm{i + 1}', nn.LayerNorm(embed_dims[i], eps=1e-6))
             cur += depths[i]
@@ -160,8 +192,8 @@ class OfficialPVT(nn.Module):
         if (H, W) == (g, g):
             return pos
         pos = pos.reshape(1, g, g, -1).permute(0, 3, 1, 2)
-        return F.interpolate(pos, size=(H, W), mode='bilinear').reshape(1, -1, H * W).permute(
-            0, 2, 1)
+        return F.interpolate(
+            pos, size=(H, W), mode='bilinear').reshape(1, -1, H * W).permute(0, 2, 1)
 
     def forward_pyramid(self, x):
         """The official dense-prediction forward: four NCHW maps."""

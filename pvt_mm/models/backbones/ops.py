@@ -68,8 +68,8 @@ def _linear_backward(dy, a, weight):
     """Gradients of ``_linear(a, weight, bias)`` w.r.t. ``a`` and ``weight``."""
     if _cpu_path(a.device):
         da, dw, _ = torch.ops.aten.convolution_backward(
-            _as_map(dy), _as_map(a), weight.view(*weight.shape, 1, 1), None, [1, 1], [0, 0],
-            [1, 1], False, [0, 0], 1, [True, True, False])
+            _as_map(dy), _as_map(a), weight.view(*weight.shape, 1, 1), None, [1, 1], [0, 0], [1, 1],
+            False, [0, 0], 1, [True, True, False])
         return _tokens(da), dw.view(weight.shape)
     return dy.mm(weight), dy.t().mm(a)
 
@@ -145,8 +145,8 @@ class _FFN(torch.autograd.Function):
     def forward(ctx, x, hw, relu, lean, recompute, w1, b1, wd, bd, w2, b2):
         B, N, C = x.shape
         dtype = _autocast_dtype(x.device.type) or x.dtype
-        x2, w1_, b1_, wd_, bd_, w2_, b2_ = (t.to(dtype) if t is not None else None
-                                            for t in (x, w1, b1, wd, bd, w2, b2))
+        x2, w1_, b1_, wd_, bd_, w2_, b2_ = (
+            t.to(dtype) if t is not None else None for t in (x, w1, b1, wd, bd, w2, b2))
         x2 = x2.reshape(B * N, C)
         chunks = _chunks(B, hw, w1.shape[0], x.device, x2.element_size(), lean)
         keep_h2 = wd is not None and recompute in ('gelu', 'none')
@@ -174,8 +174,8 @@ class _FFN(torch.autograd.Function):
                 if keep_act:
                     acts.append(a)
         ctx.save_for_backward(x2, w1, wd, bd, w2, *h1, *h2s, *acts)
-        ctx.meta = (B, N, hw, relu, dtype, chunks, b1 is not None, b2 is not None, keep_h2,
-                    keep_act)
+        ctx.meta = (B, N, hw, relu, dtype, chunks, b1 is not None, b2
+                    is not None, keep_h2, keep_act)
         return y.view(B, N, -1)
 
     @staticmethod
@@ -229,9 +229,8 @@ class _FFN(torch.autograd.Function):
                 if _SLOW_CHANNELS_LAST_DWCONV_BACKWARD and _cpu_path(ext.device):
                     dmap, ext = dmap.contiguous(), ext.contiguous()
                 dext, g, gb = torch.ops.aten.convolution_backward(
-                    dmap, ext, wd_,
-                    [hidden] if bd is not None else None, [1, 1], padding, [1, 1], False, [0, 0],
-                    hidden, [True, True, bd is not None])
+                    dmap, ext, wd_, [hidden] if bd is not None else None, [1, 1], padding, [1, 1],
+                    False, [0, 0], hidden, [True, True, bd is not None])
                 accumulate('wd', g)
                 if bd is not None:
                     accumulate('bd', gb)

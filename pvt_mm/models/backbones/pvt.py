@@ -40,12 +40,25 @@ from .ops import Linear, _autocast_dtype, _is_compiling, choose_recompute, ffn
 
 # Architecture presets: every field may be overridden by a keyword of the same name.
 _V1 = dict(
-    embed_dims=[64, 128, 320, 512], num_heads=[1, 2, 5, 8], mlp_ratios=[8, 8, 4, 4],
-    sr_ratios=[8, 4, 2, 1], patch_sizes=[4, 2, 2, 2], strides=[4, 2, 2, 2], qkv_bias=True,
-    overlap_patch_embed=False, use_pos_embed=True, ffn_dwconv=False, linear_sra=False,
+    embed_dims=[64, 128, 320, 512],
+    num_heads=[1, 2, 5, 8],
+    mlp_ratios=[8, 8, 4, 4],
+    sr_ratios=[8, 4, 2, 1],
+    patch_sizes=[4, 2, 2, 2],
+    strides=[4, 2, 2, 2],
+    qkv_bias=True,
+    overlap_patch_embed=False,
+    use_pos_embed=True,
+    ffn_dwconv=False,
+    linear_sra=False,
     stage_norm=False)
-_V2 = dict(_V1, patch_sizes=[7, 3, 3, 3], overlap_patch_embed=True, use_pos_embed=False,
-           ffn_dwconv=True, stage_norm=True)
+_V2 = dict(
+    _V1,
+    patch_sizes=[7, 3, 3, 3],
+    overlap_patch_embed=True,
+    use_pos_embed=False,
+    ffn_dwconv=True,
+    stage_norm=True)
 
 PVT_ARCHS = {
     'tiny': dict(_V1, depths=[2, 2, 2, 2]),
@@ -125,8 +138,17 @@ class SRAttention(nn.Module):
     (:func:`~pvt_mm.models.backbones.attention.choose`).
     """
 
-    def __init__(self, dim, num_heads, sr_ratio=1, qkv_bias=True, attn_drop=0., proj_drop=0.,
-                 linear=False, pool_size=7, backend='auto', query_groups='auto'):
+    def __init__(self,
+                 dim,
+                 num_heads,
+                 sr_ratio=1,
+                 qkv_bias=True,
+                 attn_drop=0.,
+                 proj_drop=0.,
+                 linear=False,
+                 pool_size=7,
+                 backend='auto',
+                 query_groups='auto'):
         super().__init__()
         self.num_heads = num_heads
         self.backend, self.query_groups = backend, query_groups
@@ -158,11 +180,11 @@ class SRAttention(nn.Module):
             if self.linear:
                 x = self.act(x)
         k, v = self.kv(x).view(B, -1, 2, heads, C // heads).permute(2, 0, 3, 1, 4).unbind(0)
-        backend, groups = attention.choose(
-            q.device.type, _autocast_dtype(q.device.type) or q.dtype, N, k.shape[2],
-            self.backend, self.query_groups)
-        x = attention.attention(q, k, v, backend, groups,
-                                dropout_p=self.attn_drop if self.training else 0.)
+        backend, groups = attention.choose(q.device.type,
+                                           _autocast_dtype(q.device.type) or q.dtype, N, k.shape[2],
+                                           self.backend, self.query_groups)
+        x = attention.attention(
+            q, k, v, backend, groups, dropout_p=self.attn_drop if self.training else 0.)
         x = x.transpose(1, 2).reshape(B, N, C)
         return self.proj_drop(self.proj(x))
 
@@ -181,8 +203,8 @@ class FFN(nn.Module):
         self.recompute = recompute
         self.fc1 = Linear(dim, hidden_dim)
         self.relu = nn.ReLU(inplace=True) if linear else None
-        self.dwconv = (nn.Conv2d(hidden_dim, hidden_dim, 3, padding=1, groups=hidden_dim)
-                       if dwconv else None)
+        self.dwconv = (
+            nn.Conv2d(hidden_dim, hidden_dim, 3, padding=1, groups=hidden_dim) if dwconv else None)
         self.act = nn.GELU()
         self.fc2 = Linear(hidden_dim, dim)
         self.drop = nn.Dropout(drop)
@@ -190,10 +212,17 @@ class FFN(nn.Module):
     def forward(self, x, hw, lean=False):
         """``lean``: the op's smaller CPU chunks (see :func:`~pvt_mm.models.backbones.ops.ffn`)."""
         if not (self.training and self.drop.p > 0):
-            recompute = choose_recompute(x.device.type, _autocast_dtype(x.device.type) or x.dtype,
-                                         self.recompute)
-            return ffn(x, hw, self.fc1, self.fc2, self.dwconv, relu=self.relu is not None,
-                       lean=lean, recompute=recompute)
+            recompute = choose_recompute(x.device.type,
+                                         _autocast_dtype(x.device.type) or x.dtype, self.recompute)
+            return ffn(
+                x,
+                hw,
+                self.fc1,
+                self.fc2,
+                self.dwconv,
+                relu=self.relu is not None,
+                lean=lean,
+                recompute=recompute)
         x = self.fc1(x)
         if self.relu is not None:
             x = self.relu(x)
@@ -205,18 +234,40 @@ class FFN(nn.Module):
 class PVTBlock(nn.Module):
     """Pre-norm transformer encoder layer: x + attn(LN(x)), then x + FFN(LN(x))."""
 
-    def __init__(self, dim, num_heads, mlp_ratio, sr_ratio, qkv_bias=True, drop=0., attn_drop=0.,
-                 drop_path=0., dwconv=False, linear=False, speed=None):
+    def __init__(self,
+                 dim,
+                 num_heads,
+                 mlp_ratio,
+                 sr_ratio,
+                 qkv_bias=True,
+                 drop=0.,
+                 attn_drop=0.,
+                 drop_path=0.,
+                 dwconv=False,
+                 linear=False,
+                 speed=None):
         super().__init__()
         speed = speed or {}
         self.norm1 = nn.LayerNorm(dim, eps=_BLOCK_EPS)
-        self.attn = SRAttention(dim, num_heads, sr_ratio, qkv_bias, attn_drop, drop, linear,
-                                backend=speed.get('attn_backend', 'auto'),
-                                query_groups=speed.get('attn_query_groups', 'auto'))
+        self.attn = SRAttention(
+            dim,
+            num_heads,
+            sr_ratio,
+            qkv_bias,
+            attn_drop,
+            drop,
+            linear,
+            backend=speed.get('attn_backend', 'auto'),
+            query_groups=speed.get('attn_query_groups', 'auto'))
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim, eps=_BLOCK_EPS)
-        self.mlp = FFN(dim, int(dim * mlp_ratio), dwconv, linear, drop,
-                       recompute=speed.get('ffn_recompute', 'auto'))
+        self.mlp = FFN(
+            dim,
+            int(dim * mlp_ratio),
+            dwconv,
+            linear,
+            drop,
+            recompute=speed.get('ffn_recompute', 'auto'))
 
     def forward(self, x, hw, with_cp=False):
         """``with_cp``: recompute the FFN half in backward instead of storing its activations (in
@@ -233,9 +284,26 @@ class PVTBlock(nn.Module):
 class PVTStage(nn.Module):
     """Patch embedding, optional position embedding, encoder blocks, optional closing norm."""
 
-    def __init__(self, in_channels, dim, depth, num_heads, mlp_ratio, sr_ratio, patch_size,
-                 stride, overlap_patch_embed, pos_grid, ffn_dwconv, linear_sra, stage_norm,
-                 qkv_bias, drop_rate, attn_drop_rate, drop_paths, with_cp, speed=None):
+    def __init__(self,
+                 in_channels,
+                 dim,
+                 depth,
+                 num_heads,
+                 mlp_ratio,
+                 sr_ratio,
+                 patch_size,
+                 stride,
+                 overlap_patch_embed,
+                 pos_grid,
+                 ffn_dwconv,
+                 linear_sra,
+                 stage_norm,
+                 qkv_bias,
+                 drop_rate,
+                 attn_drop_rate,
+                 drop_paths,
+                 with_cp,
+                 speed=None):
         super().__init__()
         self.with_cp = with_cp
         self.patch_embed = PatchEmbed(in_channels, dim, patch_size, stride, overlap_patch_embed)
@@ -296,13 +364,26 @@ class PVT(BaseModule):
     """
     arch_settings: Dict[str, dict] = PVT_ARCHS
 
-    def __init__(self, arch='tiny', in_channels=3, out_indices=(0, 1, 2, 3), frozen_stages=-1,
-                 drop_rate=0., attn_drop_rate=0., drop_path_rate=0.1, pretrain_img_size=224,
-                 with_cp=False, attn_backend='auto', attn_query_groups='auto',
-                 ffn_recompute='auto', init_cfg=None, **overrides):
+    def __init__(self,
+                 arch='tiny',
+                 in_channels=3,
+                 out_indices=(0, 1, 2, 3),
+                 frozen_stages=-1,
+                 drop_rate=0.,
+                 attn_drop_rate=0.,
+                 drop_path_rate=0.1,
+                 pretrain_img_size=224,
+                 with_cp=False,
+                 attn_backend='auto',
+                 attn_query_groups='auto',
+                 ffn_recompute='auto',
+                 init_cfg=None,
+                 **overrides):
         super().__init__(init_cfg=init_cfg)
-        speed = dict(attn_backend=attn_backend, attn_query_groups=attn_query_groups,
-                     ffn_recompute=ffn_recompute)
+        speed = dict(
+            attn_backend=attn_backend,
+            attn_query_groups=attn_query_groups,
+            ffn_recompute=ffn_recompute)
         self._check_speed_options(**speed)
         self.arch = self._resolve_arch(arch, overrides)
         a = self.arch
@@ -323,17 +404,27 @@ class PVT(BaseModule):
         grid, cur = self.pretrain_img_size, 0
         for i in range(num_stages):
             grid = tuple(g // a['strides'][i] for g in grid)
-            self.stages.append(PVTStage(
-                in_channels=in_channels if i == 0 else a['embed_dims'][i - 1],
-                dim=a['embed_dims'][i], depth=a['depths'][i], num_heads=a['num_heads'][i],
-                mlp_ratio=a['mlp_ratios'][i], sr_ratio=a['sr_ratios'][i],
-                patch_size=a['patch_sizes'][i], stride=a['strides'][i],
-                overlap_patch_embed=a['overlap_patch_embed'],
-                pos_grid=grid if a['use_pos_embed'] else None,
-                ffn_dwconv=a['ffn_dwconv'], linear_sra=a['linear_sra'],
-                stage_norm=a['stage_norm'], qkv_bias=a['qkv_bias'], drop_rate=drop_rate,
-                attn_drop_rate=attn_drop_rate,
-                drop_paths=drop_paths[cur:cur + a['depths'][i]], with_cp=with_cp, speed=speed))
+            self.stages.append(
+                PVTStage(
+                    in_channels=in_channels if i == 0 else a['embed_dims'][i - 1],
+                    dim=a['embed_dims'][i],
+                    depth=a['depths'][i],
+                    num_heads=a['num_heads'][i],
+                    mlp_ratio=a['mlp_ratios'][i],
+                    sr_ratio=a['sr_ratios'][i],
+                    patch_size=a['patch_sizes'][i],
+                    stride=a['strides'][i],
+                    overlap_patch_embed=a['overlap_patch_embed'],
+                    pos_grid=grid if a['use_pos_embed'] else None,
+                    ffn_dwconv=a['ffn_dwconv'],
+                    linear_sra=a['linear_sra'],
+                    stage_norm=a['stage_norm'],
+                    qkv_bias=a['qkv_bias'],
+                    drop_rate=drop_rate,
+                    attn_drop_rate=attn_drop_rate,
+                    drop_paths=drop_paths[cur:cur + a['depths'][i]],
+                    with_cp=with_cp,
+                    speed=speed))
             cur += a['depths'][i]
         if hasattr(self, 'register_load_state_dict_pre_hook'):
             self.register_load_state_dict_pre_hook(self._adapt_checkpoint)
@@ -381,8 +472,8 @@ class PVT(BaseModule):
         if attn_backend != 'auto' and attn_backend not in attention.BACKENDS:
             raise ValueError(f"{name}: attn_backend must be 'auto' or one of "
                              f'{attention.BACKENDS}, got {attn_backend!r}')
-        if attn_query_groups != 'auto' and not (
-                isinstance(attn_query_groups, int) and attn_query_groups >= 1):
+        if attn_query_groups != 'auto' and not (isinstance(attn_query_groups, int)
+                                                and attn_query_groups >= 1):
             raise ValueError(f"{name}: attn_query_groups must be 'auto' or a positive int, got "
                              f'{attn_query_groups!r}')
         try:
@@ -444,8 +535,8 @@ class PVT(BaseModule):
     def forward(self, x) -> Tuple[torch.Tensor, ...]:
         # The input check is Python control flow on the input's shape: skipped while an exporter
         # traces the model (it would record the check's outcome as a constant, and warn).
-        if not torch.jit.is_tracing() and (
-                x.dim() != 4 or x.shape[1] != self.stages[0].patch_embed.proj.in_channels):
+        if not torch.jit.is_tracing() and (x.dim() != 4 or x.shape[1]
+                                           != self.stages[0].patch_embed.proj.in_channels):
             raise ValueError(f'{type(self).__name__} expects NCHW input with '
                              f'{self.stages[0].patch_embed.proj.in_channels} channels, '
                              f'got shape {tuple(x.shape)}')
@@ -468,11 +559,21 @@ class PVTv2(PVT):
 # The two families (pvt_mm.models.families): presets, official formulation, ImageNet weights, the
 # same network in the libraries the benchmark compares with.
 _RELEASE = 'https://github.com/whai362/PVT/releases/download/v2/'
-register_family(Family(
-    name='pvt', backbone=PVT, reference=partial(OfficialPVT, 1),
-    weights={arch: f'{_RELEASE}pvt_{arch}.pth' for arch in PVT_ARCHS},
-    mmdet_type='PyramidVisionTransformer'))
-register_family(Family(
-    name='pvtv2', backbone=PVTv2, reference=partial(OfficialPVT, 2),
-    weights={arch: f'{_RELEASE}pvt_v2_{arch.replace("-", "_")}.pth' for arch in PVTV2_ARCHS},
-    mmdet_type='PyramidVisionTransformerV2', timm_model='pvt_v2_{arch}', transformers=True))
+register_family(
+    Family(
+        name='pvt',
+        backbone=PVT,
+        reference=partial(OfficialPVT, 1),
+        weights={arch: f'{_RELEASE}pvt_{arch}.pth'
+                 for arch in PVT_ARCHS},
+        mmdet_type='PyramidVisionTransformer'))
+register_family(
+    Family(
+        name='pvtv2',
+        backbone=PVTv2,
+        reference=partial(OfficialPVT, 2),
+        weights={arch: f'{_RELEASE}pvt_v2_{arch.replace("-", "_")}.pth'
+                 for arch in PVTV2_ARCHS},
+        mmdet_type='PyramidVisionTransformerV2',
+        timm_model='pvt_v2_{arch}',
+        transformers=True))
