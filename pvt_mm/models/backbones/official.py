@@ -1,7 +1,8 @@
 """A reference PVT v1 / PVTv2, written the way the official repository (whai362/PVT) writes it.
 
-Used by the tests (checkpoint layout, parameter counts, numerical equality) and by the speed
-benchmark as the baseline: explicit ``softmax(q @ k^T) @ v``, ``nn.Linear`` q/kv, 4-D reshapes,
+The PVT and PVTv2 families' ``reference`` (:mod:`pvt_mm.models.families`): the tests' official
+model (checkpoint layout, parameter counts, numerical equality) and the speed benchmark's
+baseline: explicit ``softmax(q @ k^T) @ v``, ``nn.Linear`` q/kv, 4-D reshapes,
 the official module and parameter names (``patch_embed1``, ``pos_embed1``, ``block1.0.attn.q``,
 ``norm1``, ``cls_token``, ``head``), so its ``state_dict()`` is a checkpoint in the official
 classification-release layout. ``forward_pyramid`` is the official detection forward.
